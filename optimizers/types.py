@@ -1,0 +1,92 @@
+"""Inputs, settings and results of an allocation: the optimizer's public shapes.
+
+Frames follow ``contracts.tables.STAGING_SCHEMAS``; results are Polars frames with the
+columns documented below so the outbox, the KPI report and the marts read one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class AllocationInputs:
+    """Validated data for one allocation run (staging shapes; optional kinds may be empty)."""
+
+    orders: pl.DataFrame
+    available_to_promise: pl.DataFrame  # node_id, sku, available_to_promise
+    nodes: pl.DataFrame
+    products: pl.DataFrame
+    rates: pl.DataFrame
+    lanes: pl.DataFrame
+    exclusions: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    """Run settings; the Dagster run config and ``--config`` map onto these fields."""
+
+    days_weight: float = 0.1
+    late_penalty: float = 1.0
+    backorder_penalty: float = 1.0
+    max_parcels_per_order: int = 3
+    solver: str = "highs"  # highs | cbc
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.001
+    ship_from_store: bool = True
+    ship_to_store: bool = True
+    pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
+    threads: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """What every solve records: who solved it, how well, how long."""
+
+    method: str  # "optimizer" | "baseline"
+    solver: str  # highs | cbc | rule-based
+    status: str  # optimal | time_limit | fallback_baseline | empty | ...
+    objective: float
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    extract_seconds: float = 0.0
+    fell_back: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class AllocationResult:
+    """A plan.
+
+    allocations: order_id, line_no, sku, node_id, quantity, fulfillment_method
+        (ship_from_dc | ship_from_store | pickup_in_store | ship_to_store), parcel_id (null for
+        pickup_in_store), service_level, destination_node_id (pickup store for ship_to_store),
+        parcel_cost (this row's weight share of its parcel), handling_cost,
+        expected_delivery_days, late_units, unit_price, unit_cost, channel
+    backorders: order_id, line_no, sku, quantity, reason
+        (no_stock | no_capacity | not_shippable | excluded | split_limit | uneconomic)
+    parcels: parcel_id, order_id, node_id, service_level, destination (customer | pickup node id),
+        weight_kg, cost, delivery_days
+    explanations: order_id, line_no, node_id, chosen_cost, alternative_node_id,
+        alternative_cost, explanation (one sentence for planners)
+    """
+
+    allocations: pl.DataFrame
+    backorders: pl.DataFrame
+    parcels: pl.DataFrame
+    explanations: pl.DataFrame
+    stats: SolveStats
+    objective_terms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def plan_cost(self) -> float:
+        """Money part of the objective: parcels + handling."""
+        return self.objective_terms.get("parcel_cost", 0.0) + self.objective_terms.get(
+            "handling_cost", 0.0
+        )

@@ -1,0 +1,37 @@
+"""The code location: every asset under ``assets/``, the allocation job, resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+import assets
+from pipelines.paths import ProjectPaths
+from pipelines.resources import InboxResource, OutboxResource, WarehouseResource
+
+ALLOCATION_JOB = "allocation_job"
+
+
+def build_definitions(paths: ProjectPaths) -> dg.Definitions:
+    """Definitions bound to one set of folders (the CLI and tests pass their own)."""
+    all_assets = dg.load_assets_from_package_module(assets)
+    all_checks = dg.load_asset_checks_from_package_module(assets)
+    allocation_job = dg.define_asset_job(
+        ALLOCATION_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Inbox to outbox: ingest, validate, allocate, instruct, report.",
+        # One process: DuckDB takes one writer; assets run in order inside one run.
+        executor_def=dg.in_process_executor,
+    )
+    return dg.Definitions(
+        assets=all_assets,
+        asset_checks=all_checks,
+        jobs=[allocation_job],
+        resources={
+            "warehouse": WarehouseResource(path=str(paths.warehouse)),
+            "inbox": InboxResource(path=str(paths.inbox)),
+            "outbox": OutboxResource(path=str(paths.outbox)),
+        },
+    )
+
+
+defs = build_definitions(ProjectPaths.from_env())
