@@ -1,4 +1,4 @@
-"""Typed shapes of the validated (staging) tables: the one interface between ingestion and allocation.
+"""Typed shapes of the validated (staging) tables: the one interface from ingestion to allocation.
 
 Ingestion writes exactly these columns (in this order) to ``staging.<kind>``; the optimizer
 reads frames of these shapes. Enums are stored lower-case; timestamps are UTC.
@@ -73,7 +73,8 @@ STAGING_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "unit_price": pl.Float64(),
         "fulfillment_method": pl.String(),  # ship | pickup
         "pickup_node_id": pl.String(),  # pickup only
-        "service_level": pl.String(),  # defaults to standard (pickup lines too: prices the ship-to-store leg)
+        # service_level defaults to standard (pickup lines too: it prices the ship-to-store leg)
+        "service_level": pl.String(),
         "ship_to_latitude": pl.Float64(),
         "ship_to_longitude": pl.Float64(),
         "ship_to_postal_code": pl.String(),

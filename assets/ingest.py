@@ -1,0 +1,65 @@
+"""Ingest: every new file in the partner inbox into the ledger and the raw tables."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from contracts.ingestion import QUARANTINE_FOLDER, ingest_inbox
+from contracts.report import markdown_table
+from pipelines.resources import InboxResource, WarehouseResource
+
+FILES_READABLE = "inbox_files_readable"
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"duckdb"},
+    description=(
+        "Every new partner file (by sha256) recorded in raw.file_ledger, its records in "
+        "raw.<kind> with file and row number; unreadable files kept whole in quarantine."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            FILES_READABLE,
+            asset="partner_files",
+            description="Warns when a new inbox file is unreadable or of an unknown kind.",
+        )
+    ],
+)
+def partner_files(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, inbox: InboxResource
+) -> dg.MaterializeResult:
+    """Scan the inbox once; a file already in the ledger (same sha256) is skipped."""
+    quarantine = Path(warehouse.path).parent / QUARANTINE_FOLDER
+    with warehouse.connect() as con:
+        scan = ingest_inbox(con, Path(inbox.path), quarantine, context.run.run_id)
+    files = pl.DataFrame(
+        [(f.name, f.kind, f.status, f.rows_read, f.message) for f in scan.recorded],
+        schema=["file", "kind", "status", "rows_read", "message"],
+        orient="row",
+    )
+    troubled = files.filter(pl.col("status") != "pending")
+    context.log.info(
+        f"{len(scan.recorded)} new file(s), {len(scan.skipped)} already ingested, "
+        f"{troubled.height} unreadable or of unknown kind"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "new_files": len(scan.recorded),
+            "skipped_already_ingested": len(scan.skipped),
+            "unreadable": scan.count("unreadable"),
+            "unknown_kind": scan.count("unknown_kind"),
+            "rows_read": int(files["rows_read"].sum() or 0),
+            "files": dg.MetadataValue.md(markdown_table(files)),
+            "inbox": dg.MetadataValue.path(inbox.path),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=FILES_READABLE,
+                passed=troubled.is_empty(),
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"files": dg.MetadataValue.md(markdown_table(troubled))},
+            )
+        ],
+    )

@@ -1,0 +1,220 @@
+"""The partner contract v1 as data: every column of every file kind, its type and its range.
+
+One table the schemas, the parser, the docs and the tests all read, so a rule is stated
+once. Parsing is vectorized: each field's text becomes its typed value with a non-strict
+cast; a non-empty text whose typed value is null failed to parse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from contracts.tables import STAGING_SCHEMAS
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_TEXT = 1000
+
+NODE_TYPES = ("dc", "store")
+SERVICE_LEVELS = ("standard", "express")
+CHANNELS = ("web", "mobile", "call_center", "store", "marketplace")
+METHODS = ("ship", "pickup")
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+
+RAW_SUFFIX = "__raw"  # the stripped text a typed value was parsed from
+
+
+@dataclass(frozen=True)
+class Field:
+    """One contract column: type, whether a value is required, range, allowed values."""
+
+    name: str
+    type: str  # id | text | email | int | number | bool | enum | timestamp
+    required: bool = True
+    min: float | None = None
+    min_inclusive: bool = True
+    max: float | None = None
+    values: tuple[str, ...] = ()
+    default: object = None  # typed value an empty cell stands for
+
+    @property
+    def raw(self) -> str:
+        """Name of the text column beside the typed one."""
+        return self.name + RAW_SUFFIX
+
+
+def _money(name: str) -> Field:
+    return Field(name, "number", min=0)
+
+
+def _days(name: str, required: bool = True) -> Field:
+    return Field(name, "int", required=required, min=0)
+
+
+CONTRACT: dict[str, tuple[Field, ...]] = {
+    "nodes": (
+        Field("node_id", "id"),
+        Field("node_type", "enum", values=NODE_TYPES),
+        Field("name", "text"),
+        Field("latitude", "number", min=-90, max=90),
+        Field("longitude", "number", min=-180, max=180),
+        Field("ship_capacity_units", "int", min=0),
+        Field("ship_capacity_orders", "int", required=False, min=0),
+        Field("supports_ship", "bool"),
+        Field("supports_pickup", "bool"),
+        _money("handling_cost_per_order"),
+        _money("handling_cost_per_unit"),
+        _days("processing_days"),
+    ),
+    "products": (
+        Field("sku", "id"),
+        Field("name", "text"),
+        _money("unit_cost"),
+        Field("weight_kg", "number", min=0, min_inclusive=False),
+    ),
+    "stock": (
+        Field("node_id", "id"),
+        Field("sku", "id"),
+        Field("on_hand", "int", min=0),
+        Field("reserved", "int", min=0),
+        Field("safety_stock", "int", required=False, min=0, default=0),
+        Field("snapshot_at", "timestamp"),
+    ),
+    "rates": (
+        Field("service_level", "enum", values=SERVICE_LEVELS),
+        Field("max_distance_km", "number", min=0, min_inclusive=False),
+        _money("cost_per_package"),
+        _money("cost_per_kg"),
+        _days("transit_days"),
+    ),
+    "lanes": (
+        Field("node_id", "id"),
+        Field("ship_to_zone", "text"),
+        Field("service_level", "enum", values=SERVICE_LEVELS),
+        _money("cost_per_package"),
+        _money("cost_per_kg"),
+        _days("transit_days"),
+    ),
+    "exclusions": (
+        Field("node_id", "id"),
+        Field("sku", "id", required=False),
+        Field("customer_id", "id", required=False),
+        Field("channel", "enum", required=False, values=CHANNELS),
+        Field("reason", "text", required=False),
+    ),
+    "orders": (
+        Field("order_id", "id"),
+        Field("line_no", "int", min=1),
+        Field("channel", "enum", values=CHANNELS),
+        Field("ordered_at", "timestamp"),
+        Field("customer_id", "id"),
+        Field("customer_email", "email", required=False),
+        Field("sku", "id"),
+        Field("quantity", "int", min=0, min_inclusive=False),
+        _money("unit_price"),
+        Field("fulfillment_method", "enum", values=METHODS),
+        Field("pickup_node_id", "id", required=False),  # required on pickup lines
+        Field("service_level", "enum", required=False, values=SERVICE_LEVELS, default="standard"),
+        Field("ship_to_latitude", "number", required=False, min=-90, max=90),
+        Field("ship_to_longitude", "number", required=False, min=-180, max=180),
+        Field("ship_to_postal_code", "text", required=False),
+        Field("ship_to_country", "text", required=False),
+        Field("ship_to_zone", "text", required=False),
+        _days("promised_days", required=False),
+    ),
+}
+
+# Ship-to fields every ship line of one order must agree on.
+SHIP_TO_FIELDS = (
+    "ship_to_latitude",
+    "ship_to_longitude",
+    "ship_to_postal_code",
+    "ship_to_country",
+    "ship_to_zone",
+    "service_level",
+)
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "int": pl.Int64(),
+    "number": pl.Float64(),
+    "bool": pl.Boolean(),
+    "timestamp": STAGING_SCHEMAS["stock"]["snapshot_at"],
+}
+
+
+def field(kind: str, name: str) -> Field:
+    """The contract's field ``name`` of ``kind``."""
+    return next(f for f in CONTRACT[kind] if f.name == name)
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """Surrounding whitespace dropped; an empty cell is absent (null)."""
+    stripped = expr.cast(pl.String).str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
+
+def parse(f: Field, text: pl.Expr) -> pl.Expr:
+    """The typed value of cleaned text (null where it does not parse), defaults applied."""
+    dtype = _DTYPES.get(f.type)
+    if f.type == "int":
+        value = text.str.replace(r"^([+-]?\d+)\.0*$", "${1}").cast(pl.Int64, strict=False)
+    elif f.type == "number":
+        number = text.cast(pl.Float64, strict=False)
+        value = pl.when(number.is_finite()).then(number)
+    elif f.type == "bool":
+        lower = text.str.to_lowercase()
+        value = (
+            pl.when(lower.is_in(TRUE_WORDS)).then(True).when(lower.is_in(FALSE_WORDS)).then(False)
+        )
+    elif f.type == "enum":
+        value = text.str.to_lowercase()
+    elif f.type == "timestamp":
+        value = parse_timestamp(text)
+    else:
+        value = text
+    if dtype is not None:
+        value = value.cast(dtype)
+    if f.default is not None:
+        value = pl.when(text.is_null()).then(pl.lit(f.default)).otherwise(value)
+    return value
+
+
+def parse_timestamp(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 date or date-time, with or without seconds, fraction and zone; no zone = UTC."""
+    s = text.str.replace(r"[zZ]$", "+00:00").str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ t]", "${1}T")
+
+    def zoned(fmt: str) -> pl.Expr:
+        return s.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+
+    def naive(fmt: str) -> pl.Expr:
+        parsed = s.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=None)
+        return parsed.dt.replace_time_zone("UTC")
+
+    return pl.coalesce(
+        zoned("%Y-%m-%dT%H:%M:%S%.f%#z"),
+        naive("%Y-%m-%dT%H:%M:%S%.f"),
+        zoned("%Y-%m-%dT%H:%M%#z"),
+        naive("%Y-%m-%dT%H:%M"),
+        s.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+    )
+
+
+def text_columns(kind: str, present: set[str] | frozenset[str]) -> list[pl.Expr]:
+    """Each contract field's cleaned text as ``<name>__raw``.
+
+    A column the file lacks is all-absent text, so its rules see nulls; the caller reports
+    a missing required column once per row as ``missing_column``.
+    """
+    return [
+        (clean_text(pl.col(f.name)) if f.name in present else pl.lit(None, pl.String)).alias(f.raw)
+        for f in CONTRACT[kind]
+    ]
+
+
+def typed_columns(kind: str) -> list[pl.Expr]:
+    """Each contract field's typed value, parsed from the ``<name>__raw`` text columns."""
+    return [parse(f, pl.col(f.raw)).alias(f.name) for f in CONTRACT[kind]]
