@@ -32,7 +32,7 @@ class AllocationSettings:
     late_penalty: float = 1.0
     backorder_penalty: float = 1.0
     max_parcels_per_order: int = 3
-    solver: str = "highs"  # highs | cbc
+    solver: str = "highs"  # highs | cbc (PuLP) | highspy (same model, passed directly)
     time_limit_s: float = 60.0
     mip_gap: float = 0.001
     ship_from_store: bool = True
@@ -40,6 +40,9 @@ class AllocationSettings:
     pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
     threads: int = 1
     seed: int = 0
+    # Keep only the k cheapest candidates per line (plus the baseline's) in the MIP; 0 = all.
+    # A speed hook for very large runs: with pruning the bound is the restricted model's.
+    candidates_per_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,18 @@ class AllocationResult:
         parcel_cost (this row's weight share of its parcel), handling_cost,
         expected_delivery_days, late_units, unit_price, unit_cost, channel
     backorders: order_id, line_no, sku, quantity, reason
-        (no_stock | no_capacity | not_shippable | excluded | split_limit | uneconomic)
+        (no_stock | no_capacity | not_shippable | excluded | split_limit | uneconomic |
+        unknown_sku); a line may have several rows, one per reason
     parcels: parcel_id, order_id, node_id, service_level, destination (customer | pickup node id),
         weight_kg, cost, delivery_days
     explanations: order_id, line_no, node_id, chosen_cost, alternative_node_id,
-        alternative_cost, explanation (one sentence for planners)
+        alternative_cost, explanation (one sentence for planners), binding (cheapest |
+        only_option | stock | capacity | order_capacity | split_limit | consolidation |
+        near_optimal | rule_based | a backorder reason), chosen_parcel_cost,
+        chosen_handling_cost, chosen_days_cost, chosen_late_cost, backordered
+    objective_terms: parcel_cost, handling_cost, days_cost, late_cost, backorder_cost,
+        objective, plan_cost, units_allocated, units_backordered, parcels, late_units
+    baseline: the rule-based plan of the same run (None for the baseline itself)
     """
 
     allocations: pl.DataFrame
@@ -83,6 +93,7 @@ class AllocationResult:
     explanations: pl.DataFrame
     stats: SolveStats
     objective_terms: dict[str, float] = field(default_factory=dict)
+    baseline: AllocationResult | None = None
 
     @property
     def plan_cost(self) -> float:

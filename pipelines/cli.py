@@ -16,7 +16,8 @@ from typing import Any
 from contracts.intake import BatchReport, validate_paths
 from contracts.report import collapse_missing_columns, problem_lines
 
-ALLOCATION_ASSET = "allocation_plan"  # the asset the allocation stage will add
+ALLOCATION_ASSET = "allocation_plan"
+BENEFIT_ASSET = "benefit_estimates"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="run settings, YAML or JSON")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Dagster's log on stderr (default INFO)",
+        "--log-level", default="INFO", type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="Dagster's log level (stderr)",
     )  # fmt: skip
     run.set_defaults(handler=_run)
 
@@ -149,17 +150,29 @@ def _sample(args: argparse.Namespace) -> int:
 
 @dataclass
 class RunSummary:
-    """What ``run`` reports; stages add their fields as they are wired."""
+    """What ``run`` reports (``--json`` prints these fields as one object)."""
 
     run_id: str
     status: str
     seconds: float
     inbox: str
     warehouse: str
+    outbox: str | None = None
+    objective: float | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    plan_cost: float | None = None
+    baseline_objective: float | None = None
+    baseline_cost: float | None = None
+    allocation_seconds: float | None = None
+    solver: str | None = None
+    solver_status: str | None = None
+    lines: int | None = None
+    units_allocated: int | None = None
+    units_backordered: int | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     staging_rows: dict[str, int] = field(default_factory=dict)
     quarantined_rows: int = 0
-    allocation: dict[str, Any] | None = None
     message: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -169,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from pipelines.definitions import ALLOCATION_JOB, build_definitions
-    from pipelines.paths import ProjectPaths, default_dagster_home
+    from pipelines.paths import ProjectPaths, ensure_dagster_home
     from pipelines.run_config import load_config_file
 
     for env, value in (("OMNIROUTE_INBOX", args.inbox), ("OMNIROUTE_WAREHOUSE", args.warehouse),
@@ -183,18 +196,16 @@ def _run(args: argparse.Namespace) -> int:
         settings = load_config_file(args.config) if args.config else {}
     except (OSError, ValueError) as error:
         return _fail(f"bad --config: {error}", args.json)
-    home = default_dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    if "DAGSTER_HOME" not in os.environ and not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text("# Dagster instance of omniroute runs (defaults).\n")
-    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(ensure_dagster_home())
 
     defs = build_definitions(paths)
     job = defs.resolve_job_def(ALLOCATION_JOB)
-    has_allocation = dg.AssetKey(ALLOCATION_ASSET) in defs.resolve_all_asset_keys()
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
-    if has_allocation and settings:
-        run_config["ops"] = {ALLOCATION_ASSET: {"config": settings}}
+    if settings:
+        run_config["ops"] = {
+            ALLOCATION_ASSET: {"config": settings},
+            BENEFIT_ASSET: {"config": {"allocation": settings}},
+        }
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -209,13 +220,12 @@ def _run(args: argparse.Namespace) -> int:
         errors=_step_errors(result),
     )
     _add_ingest_summary(summary, paths.warehouse)
-    if not has_allocation:
-        summary.message = (
-            "allocation is not wired yet: this run ingested and validated the inbox only"
-            + ("; --config was read but not used" if settings else "")
-        )
+    _add_plan_summary(summary, paths)
+    if result.success and summary.objective is None:
+        summary.status = "failure"
+        summary.message = "the job finished without an allocation plan"
     _print_summary(summary, args.json)
-    return 0 if result.success else 1
+    return 0 if summary.status == "success" else 1
 
 
 def _fail(message: str, as_json: bool) -> int:
@@ -268,6 +278,45 @@ def _add_ingest_summary(summary: RunSummary, warehouse: Path) -> None:
         ).fetchall()[0][0]
 
 
+def _add_plan_summary(summary: RunSummary, paths: Any) -> None:
+    """The run's plan figures (optimizer and baseline) from ``plan.runs``."""
+    if not paths.warehouse.exists():
+        return
+    from pipelines.plan_store import RUNS
+    from pipelines.resources import open_warehouse
+
+    with open_warehouse(paths.warehouse) as con:
+        known = con.sql(
+            "SELECT 1 FROM duckdb_tables() WHERE schema_name = 'plan' AND table_name = 'runs'"
+        ).fetchall()
+        if not known:
+            return
+        rows = con.sql(
+            f"SELECT method, solver, status, objective, best_bound, gap, plan_cost, seconds, "
+            f"objective_terms FROM {RUNS} WHERE run_id = ?",
+            params=[summary.run_id],
+        ).pl()
+        lines = con.sql("SELECT count(*) FROM staging.orders").fetchall()[0][0]
+    plans = {row["method"]: row for row in rows.iter_rows(named=True)}
+    if "optimizer" not in plans:
+        return
+    plan, baseline = plans["optimizer"], plans.get("baseline", {})
+    terms = json.loads(plan["objective_terms"])
+    summary.objective, summary.best_bound, summary.gap = (
+        plan["objective"],
+        plan["best_bound"],
+        plan["gap"],
+    )
+    summary.plan_cost, summary.allocation_seconds = plan["plan_cost"], plan["seconds"]
+    summary.solver, summary.solver_status = plan["solver"], plan["status"]
+    summary.baseline_objective = baseline.get("objective")
+    summary.baseline_cost = baseline.get("plan_cost")
+    summary.lines = lines
+    summary.units_allocated = int(terms.get("units_allocated", 0))
+    summary.units_backordered = int(terms.get("units_backordered", 0))
+    summary.outbox = str(paths.outbox / summary.run_id)
+
+
 def _print_summary(summary: RunSummary, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary.__dict__, indent=2, default=str))
@@ -289,10 +338,31 @@ def _print_summary(summary: RunSummary, as_json: bool) -> None:
     staged = ", ".join(f"{k} {n}" for k, n in summary.staging_rows.items())
     print(f"staging rows: {staged}")
     print(f"rows quarantined this run: {summary.quarantined_rows}")
+    if summary.objective is not None:
+        _print_plan(summary)
     for error in summary.errors:
         print(f"error: {error}", file=sys.stderr)
     if summary.message:
         print(summary.message)
+
+
+def _print_plan(s: RunSummary) -> None:
+    gap = "n/a" if s.gap is None else f"{100 * s.gap:.3f} %"
+    print(
+        f"allocation: {s.lines} lines, {s.units_allocated} units allocated, "
+        f"{s.units_backordered} backordered ({s.solver}, {s.solver_status}, "
+        f"{s.allocation_seconds:.1f} s)"
+    )
+    print(f"objective {s.objective:,.2f} (bound {s.best_bound or 0:,.2f}, gap {gap}); "
+          f"plan cost {s.plan_cost:,.2f}")  # fmt: skip
+    if s.baseline_objective:
+        saved = s.baseline_objective - s.objective
+        print(
+            f"rule-based baseline: objective {s.baseline_objective:,.2f}, plan cost "
+            f"{s.baseline_cost:,.2f}; optimization saves {saved:,.2f} "
+            f"({100 * saved / s.baseline_objective:.1f} %)"
+        )
+    print(f"outbox: {s.outbox} (instructions per node, backorders.csv, kpi_report.html)")
 
 
 if __name__ == "__main__":

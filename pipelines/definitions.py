@@ -5,10 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 import assets
+from pipelines.automation import ALLOCATION_JOB, allocation_wave_schedule, inbox_sensor
 from pipelines.paths import ProjectPaths
 from pipelines.resources import InboxResource, OutboxResource, WarehouseResource
-
-ALLOCATION_JOB = "allocation_job"
 
 
 def build_definitions(paths: ProjectPaths) -> dg.Definitions:
@@ -26,6 +25,8 @@ def build_definitions(paths: ProjectPaths) -> dg.Definitions:
         assets=all_assets,
         asset_checks=all_checks,
         jobs=[allocation_job],
+        schedules=[allocation_wave_schedule],
+        sensors=[inbox_sensor],
         resources={
             "warehouse": WarehouseResource(path=str(paths.warehouse)),
             "inbox": InboxResource(path=str(paths.inbox)),

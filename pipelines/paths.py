@@ -37,3 +37,26 @@ class ProjectPaths:
 def default_dagster_home() -> Path:
     """Run history survives restarts: DAGSTER_HOME defaults to a folder in the project."""
     return _path("DAGSTER_HOME", PROJECT_ROOT / ".dagster_home")
+
+
+INSTANCE_YAML = """\
+# Dagster instance of omniroute (written by `omniroute run` when missing).
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+# DuckDB takes one writer: queued runs start one at a time.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """Create DAGSTER_HOME (default ``.dagster_home``) with its dagster.yaml when missing."""
+    home = default_dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    return home

@@ -43,8 +43,17 @@ def test_run_ingests_through_dagster_and_prints_one_json_object(env, capsys):
     assert all(f["rows_read"] == f["rows_accepted"] + f["rows_rejected"] + f["rows_duplicate"]
                for f in summary["files"])  # fmt: skip
     assert summary["staging_rows"]["nodes"] == 6 and summary["quarantined_rows"] == 13
-    if summary.get("allocation") is None:
-        assert "not wired" in summary["message"]
+    for key in ("run_id", "status", "objective", "best_bound", "gap", "plan_cost",
+                "baseline_objective", "baseline_cost", "seconds", "allocation_seconds", "lines",
+                "units_allocated", "units_backordered", "outbox"):  # fmt: skip
+        assert summary[key] is not None, key
+    assert summary["objective"] <= summary["baseline_objective"] + 1e-6
+    assert summary["best_bound"] <= summary["objective"] + 1e-6
+    assert summary["lines"] == summary["staging_rows"]["orders"]
+    outbox = Path(summary["outbox"])
+    assert outbox == env / "outbox" / summary["run_id"]
+    assert (outbox / "kpi_report.html").is_file() and (outbox / "backorders.csv").is_file()
+    assert any((outbox / "instructions").glob("*.csv"))
     assert any((env / "dagster_home").iterdir())  # the run is recorded where the UI looks
 
 

@@ -1,0 +1,158 @@
+"""The public entry: candidates -> baseline -> model arrays -> solve -> extract -> result.
+
+Every run also computes the rule-based baseline: it is the report's reference, the solver's
+starting incumbent, and the plan of last resort when the solver returns none.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import polars as pl
+
+from optimizers.baseline import baseline_fills
+from optimizers.candidates import Candidates, build_candidates, prune_candidates
+from optimizers.check import violations
+from optimizers.extract import assemble_result, fills_from_values
+from optimizers.model import build_model_arrays, start_vector
+from optimizers.objective import empty_fills, objective_terms
+from optimizers.solvers import solve
+from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
+
+TOLERANCE = 1e-6
+SOLVERS = ("highs", "cbc", "highspy")
+
+
+def _checked(settings: AllocationSettings | None) -> AllocationSettings:
+    settings = settings or AllocationSettings()
+    if settings.solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, not {settings.solver!r}")
+    return settings
+
+
+def _gap(objective: float, bound: float | None) -> float | None:
+    if bound is None:
+        return None
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+def _baseline_result(
+    c: Candidates, fills: pl.DataFrame, started: float, built: float
+) -> AllocationResult:
+    t = time.perf_counter()
+    stats = SolveStats(
+        method="baseline",
+        solver="rule-based",
+        status="heuristic",
+        objective=0.0,
+        best_bound=None,
+        gap=None,
+        seconds=0.0,
+        build_seconds=built,
+        solve_seconds=t - started,
+    )
+    return assemble_result(c, fills, stats, started=started - built)
+
+
+def allocate(
+    inputs: AllocationInputs, settings: AllocationSettings | None = None
+) -> AllocationResult:
+    """The optimized plan (with ``.baseline`` = the rule-based plan of the same inputs)."""
+    settings = _checked(settings)
+    t0 = time.perf_counter()
+    c = build_candidates(inputs, settings)
+    t_cand = time.perf_counter()
+    base = baseline_fills(c)
+    baseline = _baseline_result(c, base, t_cand, t_cand - t0)
+    base_obj = baseline.stats.objective
+
+    t1 = time.perf_counter()
+    model_c = prune_candidates(c, settings.candidates_per_line, keep=base)
+    common = {"method": "optimizer", "solver": settings.solver}
+    if model_c.candidates.is_empty():
+        obj = objective_terms(c, empty_fills())["objective"]
+        stats = SolveStats(
+            **common,
+            status="empty",
+            objective=obj,
+            best_bound=obj,
+            gap=0.0,
+            seconds=0.0,
+            build_seconds=(t_cand - t0) + (time.perf_counter() - t1),
+            message="no line has an eligible node with stock: every unit is backordered",
+        )
+        return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
+
+    arrays = build_model_arrays(model_c)
+    start = start_vector(arrays, model_c, base)
+    t2 = time.perf_counter()
+    outcome = solve(arrays, settings, start)
+    build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
+
+    t3 = time.perf_counter()
+    fills, status, message, fell_back = None, outcome.status, outcome.message, False
+    if outcome.values is not None:
+        fills = fills_from_values(arrays, outcome.values)
+        broken = violations(c, fills)
+        if broken:
+            fills, message = None, "solver plan rejected: " + "; ".join(broken)
+    if fills is None:
+        fills, status, fell_back = base, "fallback_baseline", True
+        message = (message or "solver returned no plan") + "; using the rule-based plan"
+    elif objective_terms(c, fills)["objective"] > base_obj + TOLERANCE * max(1.0, abs(base_obj)):
+        # The solver stopped (gap or time) at a plan worse than the baseline: keep the better.
+        fills = base
+        message = "the rule-based plan beat the solver's incumbent and was kept"
+    bound = outcome.best_bound
+    stats = SolveStats(
+        **common,
+        status=status,
+        objective=0.0,
+        best_bound=bound,
+        gap=None,
+        seconds=0.0,
+        build_seconds=build_s,
+        solve_seconds=outcome.solve_seconds,
+        extract_seconds=time.perf_counter() - t3,
+        fell_back=fell_back,
+        message=message,
+    )
+    result = assemble_result(c, fills, stats, started=t0, baseline=baseline)
+    return replace(result, stats=replace(result.stats, gap=_gap(result.stats.objective, bound)))
+
+
+def allocate_baseline(
+    inputs: AllocationInputs, settings: AllocationSettings | None = None
+) -> AllocationResult:
+    """The rule-based plan alone, priced by the same objective."""
+    settings = settings or AllocationSettings()
+    t0 = time.perf_counter()
+    c = build_candidates(inputs, settings)
+    t1 = time.perf_counter()
+    return _baseline_result(c, baseline_fills(c), t1, t1 - t0)
+
+
+def evaluate_plan(
+    inputs: AllocationInputs, allocations: pl.DataFrame, settings: AllocationSettings | None = None
+) -> dict[str, float]:
+    """Objective terms of any plan given as allocation rows (order_id, line_no, node_id,
+    fulfillment_method, quantity). Raises ValueError for a row no rule allows."""
+    settings = settings or AllocationSettings()
+    c = build_candidates(inputs, settings)
+    keys = (
+        c.candidates.join(c.lines.select("line_idx", "order_id", "line_no"), on="line_idx")
+        .join(c.nodes.select("node_idx", "node_id"), on="node_idx")
+        .select(
+            "order_id", "line_no", "node_id", pl.col("mode").alias("fulfillment_method"), "cand_idx"
+        )
+    )
+    rows = allocations.select("order_id", "line_no", "node_id", "fulfillment_method", "quantity")
+    matched = rows.join(
+        keys, on=["order_id", "line_no", "node_id", "fulfillment_method"], how="left"
+    )
+    if matched["cand_idx"].null_count():
+        bad = matched.filter(pl.col("cand_idx").is_null()).head(5).to_dicts()
+        raise ValueError(f"allocation rows no rule allows, e.g. {bad}")
+    fills = matched.group_by("cand_idx").agg(pl.col("quantity").sum().cast(pl.Int64))
+    return objective_terms(c, fills)

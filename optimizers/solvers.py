@@ -1,0 +1,353 @@
+"""Stage 3: solve the model arrays with PuLP (HiGHS by default, CBC selectable).
+
+``solve_pulp`` builds the PuLP model row by row from the CSR arrays (one LpAffineExpression
+per row from NumPy slices, no per-line logic), hands it to ``pulp.HiGHS`` (highspy) or
+``pulp.PULP_CBC_CMD`` and reads back values, status, objective, best bound and gap.
+``solve_highspy`` passes the same CSR matrix straight to highspy, for runs too large for
+PuLP's per-variable objects. Solvers stay silent on stdout so a caller's ``--json`` is clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+from optimizers.model import ModelArrays
+from optimizers.types import AllocationSettings
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What a solver returned, in solver-independent terms."""
+
+    solver: str
+    status: str  # optimal | time_limit | infeasible | no_solution | error
+    values: np.ndarray | None  # column values when a plan was found
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    message: str = ""
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null (HiGHS prints a banner from C++ on first use)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+def build_pulp(arrays: ModelArrays) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """The PuLP model of the arrays: one variable per column, one constraint per row."""
+    prob = pulp.LpProblem("omniroute_allocation", pulp.LpMinimize)
+    cats = np.where(arrays.integer, pulp.LpInteger, pulp.LpContinuous)
+    variables = [
+        prob.add_variable(f"v{j:08d}", float(lo), float(hi), cat=str(cat))
+        for j, (lo, hi, cat) in enumerate(zip(arrays.col_lb, arrays.col_ub, cats, strict=True))
+    ]
+    var_arr = np.empty(len(variables), dtype=object)
+    var_arr[:] = variables
+    nz = np.flatnonzero(arrays.cost)
+    prob += pulp.LpAffineExpression(zip(var_arr[nz], arrays.cost[nz].tolist(), strict=True))
+    ptr, idx, val = arrays.indptr, arrays.indices, arrays.data.tolist()
+    lbs, ubs = arrays.row_lb.tolist(), arrays.row_ub.tolist()
+    for i in range(arrays.n_rows):
+        s, e = int(ptr[i]), int(ptr[i + 1])
+        expr = pulp.LpAffineExpression(zip(var_arr[idx[s:e]], val[s:e], strict=True))
+        lo, hi = lbs[i], ubs[i]
+        if lo == hi:
+            sense, rhs = pulp.LpConstraintEQ, hi
+        elif np.isinf(lo):
+            sense, rhs = pulp.LpConstraintLE, hi
+        else:
+            sense, rhs = pulp.LpConstraintGE, lo
+        prob.addConstraint(pulp.LpConstraint(expr, sense, name=f"r{i:08d}", rhs=rhs))
+    return prob, variables
+
+
+class _HiGHSWithStart(pulp.HiGHS):
+    """pulp.HiGHS that hands highspy a starting plan (e.g. the baseline) before solving."""
+
+    def __init__(self, start: list[tuple[pulp.LpVariable, float]] | None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        if self._start:
+            index = np.array([v.index for v, _ in self._start], dtype=np.int32)
+            value = np.array([x for _, x in self._start], dtype=np.float64)
+            lp.solverModel.setSolution(len(index), index, value)
+        super().callSolver(lp)
+
+
+def _highs_status(highs) -> str:
+    import highspy
+
+    status = highs.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        return "time_limit"
+    if status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        return "infeasible"
+    return highs.modelStatusToString(status).lower().replace(" ", "_")
+
+
+def _highs_outcome(
+    highs,
+    arrays: ModelArrays,
+    build_s: float,
+    solve_s: float,
+    solver: str,
+    values: np.ndarray | None = None,
+) -> SolveOutcome:
+    info = highs.getInfo()
+    status = _highs_status(highs)
+    has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if has_plan and values is None:
+        values = np.asarray(highs.getSolution().col_value, dtype=np.float64)[: arrays.n_cols]
+    offset = arrays.objective_offset
+    objective = float(info.objective_function_value) + offset if has_plan else None
+    bound = float(info.mip_dual_bound) + offset if np.isfinite(info.mip_dual_bound) else None
+    if status == "optimal" and bound is None:
+        bound = objective  # a model without integers: the LP optimum is the bound
+    return SolveOutcome(
+        solver=solver,
+        status=status if has_plan else "no_solution",
+        values=values if has_plan else None,
+        objective=objective,
+        best_bound=bound,
+        gap=_gap(objective, bound),
+        build_seconds=build_s,
+        solve_seconds=solve_s,
+        message="" if has_plan else f"HiGHS ended with {status} and no plan",
+    )
+
+
+def _cbc_bound(log: str, objective: float | None, optimal: bool, offset: float) -> float | None:
+    """CBC's best bound from its log (model terms, plus the constant offset)."""
+    for pattern in (r"Lower bound:\s+(\S+)", r"best possible\s+(\S+)"):
+        found = re.findall(pattern, log)
+        if found:
+            with contextlib.suppress(ValueError):
+                return float(found[-1].rstrip(",")) + offset
+    return objective if optimal else None
+
+
+def _solve_cbc(prob, variables, arrays, settings, start, build_s) -> SolveOutcome:
+    if start is not None:
+        for v, x in zip(variables, start.tolist(), strict=True):
+            v.varValue = x
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "cbc.log")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            solver = pulp.PULP_CBC_CMD(
+                msg=False,
+                timeLimit=settings.time_limit_s,
+                gapRel=settings.mip_gap,
+                threads=settings.threads,
+                logPath=log_path,
+                warmStart=start is not None,
+            )
+        t0 = time.perf_counter()
+        with quiet_stdout():
+            prob.solve(solver)
+        solve_s = time.perf_counter() - t0
+        log = Path(log_path).read_text() if os.path.exists(log_path) else ""
+    has_plan = prob.status == pulp.LpStatusOptimal
+    optimal = has_plan and prob.sol_status == pulp.LpSolutionOptimal
+    if not has_plan:
+        return SolveOutcome(
+            "cbc",
+            "no_solution",
+            None,
+            None,
+            None,
+            None,
+            build_s,
+            solve_s,
+            f"CBC ended with {pulp.LpStatus[prob.status]} and no plan",
+        )
+    values = np.array([v.varValue or 0.0 for v in variables])
+    objective = float(arrays.cost @ values) + arrays.objective_offset
+    bound = _cbc_bound(log, objective, optimal, arrays.objective_offset)
+    return SolveOutcome(
+        "cbc",
+        "optimal" if optimal else "time_limit",
+        values,
+        objective,
+        bound,
+        _gap(objective, bound),
+        build_s,
+        solve_s,
+    )
+
+
+def solve_pulp(
+    arrays: ModelArrays, settings: AllocationSettings, start: np.ndarray | None = None
+) -> SolveOutcome:
+    """Solve with PuLP: HiGHS (highspy) unless settings.solver is "cbc"."""
+    t0 = time.perf_counter()
+    prob, variables = build_pulp(arrays)
+    build_s = time.perf_counter() - t0
+    if settings.solver == "cbc":
+        return _solve_cbc(prob, variables, arrays, settings, start, build_s)
+    pairs = None if start is None else list(zip(variables, start.tolist(), strict=True))
+    solver = _HiGHSWithStart(
+        pairs,
+        msg=False,
+        timeLimit=settings.time_limit_s,
+        gapRel=settings.mip_gap,
+        threads=settings.threads,
+        random_seed=int(settings.seed),
+    )
+    t0 = time.perf_counter()
+    with quiet_stdout():
+        prob.solve(solver)
+    solve_s = time.perf_counter() - t0
+    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
+    return _highs_outcome(prob.solverModel, arrays, build_s, solve_s, "highs", values)
+
+
+def highs_model(
+    arrays: ModelArrays,
+    settings: AllocationSettings,
+    col_ub: np.ndarray | None = None,
+    relax: bool = False,
+    time_limit: float | None = None,
+):
+    """A silent highspy.Highs holding the arrays' model (optionally relaxed or restricted)."""
+    import highspy
+
+    with quiet_stdout():
+        highs = highspy.Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("threads", int(settings.threads)),
+        ("random_seed", int(settings.seed)),
+        ("time_limit", float(time_limit if time_limit is not None else settings.time_limit_s)),
+        ("mip_rel_gap", float(settings.mip_gap)),
+    ):
+        highs.setOptionValue(name, value)
+    inf = highspy.kHighsInf
+    integrality = np.zeros(arrays.n_cols, np.int32) if relax else arrays.integer.astype(np.int32)
+    highs.passModel(
+        arrays.n_cols, arrays.n_rows, len(arrays.data), 2, 1, 0.0,
+        arrays.cost, arrays.col_lb, arrays.col_ub if col_ub is None else col_ub,
+        np.where(np.isinf(arrays.row_lb), -inf, arrays.row_lb),
+        np.where(np.isinf(arrays.row_ub), inf, arrays.row_ub),
+        arrays.indptr[:-1].astype(np.int32), arrays.indices.astype(np.int32),
+        arrays.data, integrality,
+    )  # fmt: skip
+    return highs
+
+
+def solve_highspy(
+    arrays: ModelArrays, settings: AllocationSettings, start: np.ndarray | None = None
+) -> SolveOutcome:
+    """The same model passed to highspy as one row-wise CSR matrix (no PuLP objects)."""
+    t0 = time.perf_counter()
+    highs = highs_model(arrays, settings)
+    if start is not None:
+        highs.setSolution(arrays.n_cols, np.arange(arrays.n_cols, dtype=np.int32), start)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with quiet_stdout():
+        highs.run()
+    solve_s = time.perf_counter() - t0
+    return _highs_outcome(highs, arrays, build_s, solve_s, "highspy")
+
+
+def solve(
+    arrays: ModelArrays,
+    settings: AllocationSettings,
+    start: np.ndarray | None = None,
+    heuristics: bool = True,
+) -> SolveOutcome:
+    """Solve within settings.time_limit_s: first an LP bound and an LP-guided start (HiGHS on
+    the arrays), then the MIP by settings.solver: highs (PuLP + HiGHS, default), cbc
+    (PuLP + CBC) or highspy (direct; skipped when the start is already proven within the gap).
+    The reported bound is the better of the MIP's and the LP's."""
+    from optimizers.warmstart import better_start, lp_relaxation, rens_start
+
+    t0 = time.perf_counter()
+    lp_bound = None
+    if heuristics and arrays.n_cols:
+        lp = lp_relaxation(arrays, settings)
+        if lp is not None:
+            lp_bound, lp_values = lp
+            budget = 0.25 * settings.time_limit_s
+            start = better_start(arrays, start, rens_start(arrays, settings, lp_values, budget))
+    spent = time.perf_counter() - t0
+    remaining = max(settings.time_limit_s - spent, 0.1 * settings.time_limit_s)
+    mip_settings = replace(settings, time_limit_s=remaining)
+    start_obj = None if start is None else float(arrays.cost @ start) + arrays.objective_offset
+    if (
+        settings.solver == "highspy"
+        and start_obj is not None
+        and (_gap(start_obj, lp_bound) or np.inf) <= settings.mip_gap
+    ):
+        out = SolveOutcome(
+            "highspy",
+            "optimal",
+            start,
+            start_obj,
+            lp_bound,
+            _gap(start_obj, lp_bound),
+            0.0,
+            0.0,
+            "proven by the LP bound",
+        )
+    elif settings.solver == "highspy":
+        out = solve_highspy(arrays, mip_settings, start)
+    else:
+        out = solve_pulp(arrays, mip_settings, start)
+    if out.values is None and start is not None:  # the solver lost its start: keep it
+        out = replace(
+            out,
+            status="time_limit",
+            values=start,
+            objective=start_obj,
+            message="solver returned no plan; kept its starting plan",
+        )
+    bound = out.best_bound
+    if lp_bound is not None and (bound is None or lp_bound > bound):
+        bound = lp_bound
+    return replace(
+        out,
+        best_bound=bound,
+        gap=_gap(out.objective, bound),
+        solve_seconds=out.solve_seconds + spent,
+    )

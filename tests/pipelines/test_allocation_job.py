@@ -1,0 +1,121 @@
+"""allocation_job end to end through a real Dagster: inbox -> warehouse -> outbox -> report."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.automation import inbox_sensor
+from pipelines.definitions import ALLOCATION_JOB, build_definitions
+from pipelines.paths import ProjectPaths
+from pipelines.resources import InboxResource
+from samples.generator import generate_inbox
+from samples.inbox import write_inbox
+from tests.pipelines.outbox_checker import check_outbox
+
+SETTINGS = {"max_parcels_per_order": 2, "time_limit_s": 20.0}
+
+
+@pytest.fixture(scope="module")
+def inbox_frames() -> dict[str, pl.DataFrame]:
+    return generate_inbox(orders=150, seed=11, stores=8, dcs=2, skus=40)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory, inbox_frames):
+    """The same inbox allocated twice in one warehouse (second run ingests nothing new)."""
+    root = tmp_path_factory.mktemp("job")
+    paths = ProjectPaths(inbox=root / "inbox", warehouse=root / "w.duckdb", outbox=root / "out")
+    write_inbox(inbox_frames, paths.inbox, "csv")
+    # The checker's truth is the generated frames: leave out the deliberately broken file.
+    (paths.inbox / "orders_marketplace_errors.csv").unlink()
+    job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
+    run_config = {"ops": {"allocation_plan": {"config": SETTINGS},
+                          "benefit_estimates": {"config": {"allocation": SETTINGS}}}}  # fmt: skip
+    with dg.DagsterInstance.ephemeral() as instance:
+        results = [
+            job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+            for _ in range(2)
+        ]
+    return paths, results
+
+
+def test_every_asset_and_check_succeeds(two_runs):
+    _, results = two_runs
+    for result in results:
+        assert result.success
+        failed = [
+            (e.asset_key.to_user_string(), e.check_name)
+            for e in result.get_asset_check_evaluations()
+            if not e.passed
+        ]
+        assert failed == []
+        keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert {"allocation_plan", "fulfillment_instructions", "backorders", "kpi_report",
+                "margin_mart", "benefit_estimates"} <= keys  # fmt: skip
+
+
+def test_outbox_honours_the_inputs_by_an_independent_check(two_runs, inbox_frames):
+    paths, results = two_runs
+    for result in results:
+        run_dir = paths.outbox / result.run_id
+        assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"]) == []
+        assert (run_dir / "kpi_report.md").read_text().startswith("# Allocation report")
+        html = (run_dir / "kpi_report.html").read_text()
+        assert "<svg" in html and "http" not in html.split("</style>")[0]
+
+
+def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(two_runs):
+    paths, results = two_runs
+    first, second = (r.run_id for r in results)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        runs = con.sql("SELECT run_id, method FROM plan.runs ORDER BY ALL").fetchall()
+        assert sorted(runs) == sorted(
+            [(first, "baseline"), (first, "optimizer"), (second, "baseline"), (second, "optimizer")]
+        )
+        plans = [
+            con.sql(
+                "SELECT order_id, line_no, node_id, quantity, fulfillment_method "
+                "FROM plan.allocations WHERE run_id = ? AND method = 'optimizer' ORDER BY ALL",
+                params=[run],
+            ).fetchall()
+            for run in (first, second)
+        ]
+        assert plans[0] and plans[0] == plans[1]
+        kpis = con.sql("SELECT count(DISTINCT run_id), count(*) FROM marts.kpis").fetchall()
+        assert kpis[0][0] == 2 and kpis[0][1] > 20
+        benefits = con.sql("SELECT capability FROM marts.benefit_estimates WHERE run_id = ?",
+                           params=[first]).fetchall()  # fmt: skip
+        assert sorted(b[0] for b in benefits) == ["bopis", "boris", "ship_from_store"]
+        margins = con.sql(
+            "SELECT sum(quantity) FROM marts.line_margins WHERE run_id = ?", params=[first]
+        ).fetchall()[0][0]
+        allocated = con.sql(
+            "SELECT sum(quantity) FROM plan.allocations WHERE run_id = ? AND method = 'optimizer'",
+            params=[first],
+        ).fetchall()[0][0]
+        assert margins == allocated > 0
+
+
+def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):
+    inbox = tmp_path / "inbox"
+    write_inbox(inbox_frames, inbox, "csv")
+    resources = {"inbox": InboxResource(path=str(inbox))}
+
+    def tick(cursor: str | None):
+        context = dg.build_sensor_context(cursor=cursor, resources=resources)
+        return inbox_sensor(context)
+
+    first = tick(None)
+    assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, ALLOCATION_JOB)
+    again = tick(first.cursor)
+    assert again.run_requests == [] and again.skip_reason
+    (inbox / "orders_late_wave.csv").write_text(
+        (inbox / "orders_web.csv").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    third = tick(again.cursor)
+    assert len(third.run_requests) == 1
+    assert third.run_requests[0].run_key != first.run_requests[0].run_key
+    assert "orders_late_wave.csv" in third.run_requests[0].tags["omniroute/new_files"]
