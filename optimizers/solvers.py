@@ -98,13 +98,23 @@ def build_pulp(arrays: ModelArrays) -> tuple[pulp.LpProblem, list[pulp.LpVariabl
 
 
 class _HiGHSWithStart(pulp.HiGHS):
-    """pulp.HiGHS that hands highspy a starting plan (e.g. the baseline) before solving."""
+    """pulp.HiGHS that hands highspy a starting plan (e.g. the baseline) before solving and
+    sets the time limit from a deadline, so PuLP's model transfer counts against it."""
 
-    def __init__(self, start: list[tuple[pulp.LpVariable, float]] | None, **kwargs) -> None:
+    def __init__(
+        self,
+        start: list[tuple[pulp.LpVariable, float]] | None,
+        deadline: float | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self._start = start
+        self._deadline = deadline
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        if self._deadline is not None:
+            left = max(0.1, self._deadline - time.perf_counter())
+            lp.solverModel.setOptionValue("time_limit", float(left))
         if self._start:
             index = np.array([v.index for v, _ in self._start], dtype=np.int32)
             value = np.array([x for _, x in self._start], dtype=np.float64)
@@ -222,15 +232,19 @@ def _solve_cbc(prob, variables, arrays, settings, start, build_s) -> SolveOutcom
 def solve_pulp(
     arrays: ModelArrays, settings: AllocationSettings, start: np.ndarray | None = None
 ) -> SolveOutcome:
-    """Solve with PuLP: HiGHS (highspy) unless settings.solver is "cbc"."""
+    """Solve with PuLP: HiGHS (highspy) unless settings.solver is "cbc". The time limit
+    counts from this call (model building included)."""
     t0 = time.perf_counter()
+    deadline = t0 + settings.time_limit_s
     prob, variables = build_pulp(arrays)
     build_s = time.perf_counter() - t0
     if settings.solver == "cbc":
-        return _solve_cbc(prob, variables, arrays, settings, start, build_s)
+        left = replace(settings, time_limit_s=max(0.1, deadline - time.perf_counter()))
+        return _solve_cbc(prob, variables, arrays, left, start, build_s)
     pairs = None if start is None else list(zip(variables, start.tolist(), strict=True))
     solver = _HiGHSWithStart(
         pairs,
+        deadline,
         msg=False,
         timeLimit=settings.time_limit_s,
         gapRel=settings.mip_gap,
@@ -314,7 +328,8 @@ def solve(
         lp = lp_relaxation(arrays, settings)
         if lp is not None:
             lp_bound, lp_values = lp
-            budget = 0.25 * settings.time_limit_s
+            left = settings.time_limit_s - (time.perf_counter() - t0)
+            budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
             start = better_start(arrays, start, rens_start(arrays, settings, lp_values, budget))
     spent = time.perf_counter() - t0
     remaining = max(settings.time_limit_s - spent, 0.1 * settings.time_limit_s)

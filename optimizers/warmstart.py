@@ -14,7 +14,7 @@ from optimizers.model import ModelArrays
 from optimizers.solvers import highs_model, quiet_stdout
 from optimizers.types import AllocationSettings
 
-NEIGHBOURS_PER_LINE = 1
+NEIGHBOURS_PER_LINE = 3
 
 
 def lp_relaxation(
