@@ -17,8 +17,10 @@ class BenefitConfig(dg.Config):
     """Assumptions behind the benefit estimates (analysts change these, not code)."""
 
     allocation: AllocationConfig = Field(
-        default_factory=AllocationConfig,
-        description="The allocation settings the counterfactual re-runs start from.",
+        default_factory=lambda: AllocationConfig(time_limit_s=20.0, mip_gap=0.01),
+        description="The allocation settings the counterfactual re-runs start from (a shorter "
+        "time limit and looser gap than the plan's own: these are estimates, re-solved four "
+        "times).",
     )
     adoption: float = Field(
         _DEFAULT.adoption,

@@ -2,13 +2,13 @@
 
 Pure functions over Polars frames: no Dagster, no DuckDB. Stages, each callable on its own:
 ``build_candidates`` -> ``build_model_arrays`` -> ``solve_pulp`` / ``solve_highspy`` ->
-``fills_from_values`` / ``assemble_result``; ``allocate`` runs them all.
+``extract_plan`` (``fills_from_values`` + ``assemble_result``); ``allocate`` runs them all.
 """
 
 from optimizers.allocate import allocate, allocate_baseline, evaluate_plan
 from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates, prune_candidates
-from optimizers.extract import assemble_result, fills_from_values
+from optimizers.extract import assemble_result, extract_plan, fills_from_values
 from optimizers.model import ModelArrays, build_model_arrays
 from optimizers.objective import TERMS, objective_terms
 from optimizers.solvers import SolveOutcome, solve, solve_highspy, solve_pulp
@@ -18,6 +18,6 @@ __all__ = [
     "TERMS", "AllocationInputs", "AllocationResult", "AllocationSettings", "Candidates",
     "ModelArrays", "SolveOutcome", "SolveStats", "allocate", "allocate_baseline",
     "assemble_result", "baseline_fills", "build_candidates", "build_model_arrays",
-    "evaluate_plan", "fills_from_values", "objective_terms", "prune_candidates", "solve",
-    "solve_highspy", "solve_pulp",
+    "evaluate_plan", "extract_plan", "fills_from_values", "objective_terms", "prune_candidates",
+    "solve", "solve_highspy", "solve_pulp",
 ]  # fmt: skip

@@ -15,10 +15,12 @@ from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates, prune_candidates
 from optimizers.check import violations
 from optimizers.extract import assemble_result, fills_from_values
-from optimizers.model import build_model_arrays, start_vector
+from optimizers.model import build_model_arrays
 from optimizers.objective import empty_fills, objective_terms
+from optimizers.polish import polish_fills
 from optimizers.solvers import solve
 from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
+from optimizers.warmstart import warm_start
 
 TOLERANCE = 1e-6
 SOLVERS = ("highs", "cbc", "highspy")
@@ -85,15 +87,16 @@ def allocate(
         return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
 
     arrays = build_model_arrays(model_c)
-    start = start_vector(arrays, model_c, base)
     t2 = time.perf_counter()
-    outcome = solve(arrays, settings, start)
+    warm = warm_start(model_c, arrays, settings, base)
+    left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
+    outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
     build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
 
     t3 = time.perf_counter()
     fills, status, message, fell_back = None, outcome.status, outcome.message, False
     if outcome.values is not None:
-        fills = fills_from_values(arrays, outcome.values)
+        fills = polish_fills(c, fills_from_values(arrays, outcome.values))
         broken = violations(c, fills)
         if broken:
             fills, message = None, "solver plan rejected: " + "; ".join(broken)
@@ -113,7 +116,7 @@ def allocate(
         gap=None,
         seconds=0.0,
         build_seconds=build_s,
-        solve_seconds=outcome.solve_seconds,
+        solve_seconds=warm.seconds + outcome.solve_seconds,
         extract_seconds=time.perf_counter() - t3,
         fell_back=fell_back,
         message=message,

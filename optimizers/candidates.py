@@ -14,20 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import polars as pl
 
-from optimizers.geo import band_index, haversine_km
-from optimizers.prepare import NO_LIMIT, Prepared, prepare
-from optimizers.types import AllocationInputs, AllocationSettings
-
-SHIP_DC, SHIP_STORE, PICKUP, SHIP_TO_STORE = (
-    "ship_from_dc",
-    "ship_from_store",
-    "pickup_in_store",
-    "ship_to_store",
+from optimizers.eligibility import (
+    PICKUP,
+    SHIP_TO_STORE,
+    flagged_pairs,
+    no_candidate_reasons,
 )
-EXCLUSION_KEYS = ("node_id", "sku", "customer_id", "channel")
+from optimizers.prepare import NO_LIMIT, prepare
+from optimizers.types import AllocationInputs, AllocationSettings
 
 
 @dataclass(frozen=True)
@@ -52,209 +48,6 @@ class Candidates:
     groups: pl.DataFrame
     pairs: pl.DataFrame
     settings: AllocationSettings
-
-
-def _expand(lines: pl.DataFrame, nodes: pl.DataFrame, atp: pl.DataFrame | None) -> pl.DataFrame:
-    """(line, node) pairs: with ATP > 0 of the line's sku (atp given) or every node (atp None)."""
-    node_cols = nodes.select(
-        "node_idx",
-        "node_id",
-        "node_type",
-        pl.col("latitude").alias("node_lat"),
-        pl.col("longitude").alias("node_lon"),
-        "cap_units",
-        "supports_ship",
-        "supports_pickup",
-        "handling_cost_per_unit",
-        "processing_days",
-    )
-    if atp is not None:
-        pairs = lines.join(
-            atp.select("sku", "node_idx", "atp_idx", "available_to_promise"), on="sku"
-        ).join(node_cols, on="node_idx")
-    else:
-        pairs = lines.join(node_cols, how="cross").with_columns(
-            atp_idx=pl.lit(None, dtype=pl.Int64), available_to_promise=pl.lit(0, dtype=pl.Int64)
-        )
-    store = nodes.select(
-        pl.col("node_id").alias("pickup_node_id"),
-        pl.col("latitude").alias("pickup_lat"),
-        pl.col("longitude").alias("pickup_lon"),
-        pl.col("supports_pickup").alias("pickup_ok"),
-    )
-    pairs = pairs.join(store, on="pickup_node_id", how="left").with_columns(
-        pl.col("pickup_ok").fill_null(False)
-    )
-    return pairs.with_columns(
-        mode=pl.when(pl.col("method") == "ship")
-        .then(
-            pl.when(pl.col("node_type") == "store")
-            .then(pl.lit(SHIP_STORE))
-            .otherwise(pl.lit(SHIP_DC))
-        )
-        .when(pl.col("node_id") == pl.col("pickup_node_id"))
-        .then(pl.lit(PICKUP))
-        .otherwise(pl.lit(SHIP_TO_STORE))
-    )
-
-
-def _mode_ok(settings: AllocationSettings) -> pl.Expr:
-    """Node capabilities and run switches that allow a mode at all."""
-    can_ship = pl.col("supports_ship") & (
-        (pl.col("node_type") != "store") | pl.lit(settings.ship_from_store)
-    )
-    return (
-        pl.when(pl.col("mode") == PICKUP)
-        .then(pl.lit(settings.pickup_in_store) & pl.col("supports_pickup"))
-        .when(pl.col("mode") == SHIP_TO_STORE)
-        .then(pl.lit(settings.ship_to_store) & pl.col("pickup_ok") & can_ship)
-        .otherwise(can_ship)
-    )
-
-
-def _with_rates(pairs: pl.DataFrame, prep: Prepared) -> pl.DataFrame:
-    """Distance, then the lane (ship lines with a zone) or else the distance band, per pair."""
-    is_sts = pl.col("mode") == SHIP_TO_STORE
-    pairs = pairs.with_columns(
-        dest_lat=pl.when(is_sts).then("pickup_lat").otherwise("ship_to_latitude"),
-        dest_lon=pl.when(is_sts).then("pickup_lon").otherwise("ship_to_longitude"),
-    )
-    arr = {
-        c: pairs[c].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        for c in ("node_lat", "node_lon", "dest_lat", "dest_lon")
-    }
-    dist = haversine_km(arr["node_lat"], arr["node_lon"], arr["dest_lat"], arr["dest_lon"])
-    is_pickup = (pairs["mode"] == PICKUP).to_numpy()
-    dist = np.where(is_pickup, 0.0, dist)
-
-    lanes = prep.lanes.select(
-        "node_id",
-        pl.col("ship_to_zone"),
-        "service_level",
-        pl.col("cost_per_package").alias("lane_pkg"),
-        pl.col("cost_per_kg").alias("lane_kg"),
-        pl.col("transit_days").alias("lane_transit"),
-    )
-    pairs = pairs.join(
-        lanes, on=["node_id", "ship_to_zone", "service_level"], how="left", maintain_order="left"
-    )
-    has_lane = (
-        (pairs["mode"].is_in([SHIP_DC, SHIP_STORE]) & pairs["lane_pkg"].is_not_null())
-        .fill_null(False)
-        .to_numpy()
-    )
-    n = pairs.height
-    pkg = np.full(n, np.nan)
-    kg = np.full(n, np.nan)
-    transit = np.zeros(n, dtype=np.int64)
-    services = pairs["service_level"].to_numpy()
-    for service, bands in prep.rates.group_by("service_level", maintain_order=True):
-        mask = (services == service[0]) & ~has_lane & ~is_pickup
-        if not mask.any():
-            continue
-        idx = band_index(bands["max_distance_km"].to_numpy(), dist[mask])
-        ok = idx >= 0
-        sel = np.flatnonzero(mask)[ok]
-        pkg[sel] = bands["cost_per_package"].to_numpy()[idx[ok]]
-        kg[sel] = bands["cost_per_kg"].to_numpy()[idx[ok]]
-        transit[sel] = bands["transit_days"].to_numpy()[idx[ok]]
-    lane_pkg = pairs["lane_pkg"].fill_null(np.nan).to_numpy()
-    pkg = np.where(has_lane, lane_pkg, pkg)
-    kg = np.where(has_lane, pairs["lane_kg"].fill_null(np.nan).to_numpy(), kg)
-    transit = np.where(has_lane, pairs["lane_transit"].fill_null(0).to_numpy(), transit)
-    pkg = np.where(is_pickup, 0.0, pkg)
-    kg = np.where(is_pickup, 0.0, kg)
-    return pairs.drop("lane_pkg", "lane_kg", "lane_transit").with_columns(
-        distance_km=pl.Series(dist).fill_nan(None),
-        cost_per_package=pl.Series(pkg),
-        cost_per_kg=pl.Series(kg),
-        transit_days=pl.Series(transit),
-        reachable=pl.Series(~np.isnan(pkg)),
-    )
-
-
-def _excluded(pairs: pl.DataFrame, exclusions: pl.DataFrame) -> pl.DataFrame:
-    """(line_idx, node_idx) pairs closed by an exclusion: one equi-join per null pattern."""
-    found: list[pl.DataFrame] = []
-    ex = exclusions.with_columns(
-        _pattern=pl.concat_str(
-            [pl.col(k).is_not_null().cast(pl.Int8).cast(pl.String) for k in EXCLUSION_KEYS]
-        )
-    )
-    for (pattern,), rows in ex.group_by("_pattern", maintain_order=True):
-        keys = [k for k, bit in zip(EXCLUSION_KEYS, pattern, strict=True) if bit == "1"]
-        rows = rows.unique(keys, keep="first", maintain_order=True).select(*keys, "reason")
-        if keys:
-            hit = pairs.select("line_idx", "node_idx", *keys).join(rows, on=keys)
-        else:  # an exclusion with no filter at all closes everything
-            hit = pairs.select("line_idx", "node_idx").with_columns(
-                reason=pl.lit(rows["reason"][0])
-            )
-        found.append(hit.select("line_idx", "node_idx", "reason"))
-    if not found:
-        return pl.DataFrame(
-            schema={"line_idx": pl.Int64, "node_idx": pl.Int64, "exclusion_reason": pl.String}
-        )
-    return (
-        pl.concat(found)
-        .unique(["line_idx", "node_idx"], keep="first", maintain_order=True)
-        .rename({"reason": "exclusion_reason"})
-    )
-
-
-def _flagged_pairs(
-    lines: pl.DataFrame, prep: Prepared, settings: AllocationSettings, atp: pl.DataFrame | None
-) -> pl.DataFrame:
-    """Pairs with the flags that decide eligibility, each computed independently."""
-    pairs = _expand(lines, prep.nodes, atp)
-    if pairs.is_empty():
-        return pairs.with_columns(
-            mode_ok=pl.lit(False),
-            reachable=pl.lit(False),
-            allowed=pl.lit(False),
-            distance_km=pl.lit(None, pl.Float64),
-            cost_per_package=pl.lit(None, pl.Float64),
-            cost_per_kg=pl.lit(None, pl.Float64),
-            transit_days=pl.lit(None, pl.Int64),
-        )
-    pairs = pairs.with_columns(mode_ok=_mode_ok(settings))
-    pairs = _with_rates(pairs, prep)
-    excluded = _excluded(pairs, prep.exclusions)
-    return pairs.join(excluded, on=["line_idx", "node_idx"], how="left").with_columns(
-        allowed=pl.col("exclusion_reason").is_null()
-    )
-
-
-def _no_candidate_reasons(
-    lines: pl.DataFrame, prep: Prepared, settings: AllocationSettings
-) -> pl.DataFrame:
-    """For lines without any candidate: the furthest stage of the eligibility funnel reached."""
-    if lines.is_empty():
-        return pl.DataFrame(schema={"line_idx": pl.Int64, "no_candidate_reason": pl.String})
-    pairs = _flagged_pairs(lines, prep, settings, atp=None)
-    atp = prep.atp.select("node_idx", "sku", pl.col("available_to_promise").alias("_atp"))
-    pairs = pairs.join(atp, on=["node_idx", "sku"], how="left").with_columns(
-        s1=pl.col("mode_ok") & pl.col("reachable")
-    )
-    pairs = pairs.with_columns(s2=pl.col("s1") & pl.col("allowed"))
-    pairs = pairs.with_columns(s3=pl.col("s2") & (pl.col("_atp").fill_null(0) > 0))
-    funnel = pairs.group_by("line_idx").agg(pl.col("s1", "s2", "s3").any())
-    return (
-        lines.select("line_idx", "known_sku")
-        .join(funnel, on="line_idx", how="left")
-        .select(
-            "line_idx",
-            no_candidate_reason=pl.when(~pl.col("known_sku"))
-            .then(pl.lit("unknown_sku"))
-            .when(~pl.col("s1").fill_null(False))
-            .then(pl.lit("not_shippable"))
-            .when(~pl.col("s2"))
-            .then(pl.lit("excluded"))
-            .when(~pl.col("s3"))
-            .then(pl.lit("no_stock"))
-            .otherwise(pl.lit("no_capacity")),
-        )
-    )
 
 
 def _costed(cands: pl.DataFrame, settings: AllocationSettings) -> pl.DataFrame:
@@ -336,7 +129,7 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
     prep = prepare(inputs)
     lines = prep.lines
     known = lines.filter(pl.col("known_sku"))
-    pairs = _flagged_pairs(known, prep, settings, atp=prep.atp)
+    pairs = flagged_pairs(known, prep, settings, atp=prep.atp)
     ship = pl.col("mode") != PICKUP
     cands = pairs.filter(
         pl.col("mode_ok")
@@ -388,7 +181,7 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         )
     )
     without = lines.join(cands.select("line_idx").unique(), on="line_idx", how="anti")
-    reasons = _no_candidate_reasons(without, prep, settings)
+    reasons = no_candidate_reasons(without, prep, settings)
     counts = cands.group_by("line_idx").agg(n_candidates=pl.len())
     lines = (
         lines.join(counts, on="line_idx", how="left", maintain_order="left")

@@ -182,7 +182,7 @@ def backorders_frame(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.
                 return_dtype=pl.Int64,
             )
         )
-        .sort("line_idx", "_r")
+        .sort("order_id", "line_no", "_r")
         .select(list(BACKORDER_SCHEMA))
     )
 

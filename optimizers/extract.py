@@ -14,7 +14,8 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
-from optimizers.candidates import PICKUP, SHIP_TO_STORE, Candidates
+from optimizers.candidates import Candidates
+from optimizers.eligibility import PICKUP, SHIP_TO_STORE
 from optimizers.explain import backorders_frame, explanations_frame, plan_state
 from optimizers.model import ModelArrays
 from optimizers.objective import FILLS_SCHEMA, filled_rows, objective_terms
@@ -166,3 +167,15 @@ def assemble_result(
         objective_terms=terms,
         baseline=baseline,
     )
+
+
+def extract_plan(
+    c: Candidates,
+    arrays: ModelArrays,
+    values: np.ndarray,
+    stats: SolveStats,
+    started: float,
+    baseline: AllocationResult | None = None,
+) -> AllocationResult:
+    """Solver column values to the result frames (fills_from_values + assemble_result)."""
+    return assemble_result(c, fills_from_values(arrays, values), stats, started, baseline)

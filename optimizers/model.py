@@ -25,7 +25,7 @@ A group column at 1 with no units is never better (costs are >= 0); plans are re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -258,6 +258,18 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
         z_pair=pairs_used[z_pos], w_pair=pairs_used[w_pos],
         offsets={"x": 0, "b": off_b, "y": off_y, "z": off_z, "w": off_w, "end": n_cols},
         objective_offset=offset,
+    )  # fmt: skip
+
+
+def row_subset(arrays: ModelArrays, keep: np.ndarray) -> ModelArrays:
+    """The same columns with only the rows where ``keep`` is true (CSR sliced with NumPy)."""
+    counts = np.diff(arrays.indptr)
+    nz = np.repeat(keep, counts)
+    indptr = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[keep], out=indptr[1:])
+    return replace(
+        arrays, indptr=indptr, indices=arrays.indices[nz], data=arrays.data[nz],
+        row_lb=arrays.row_lb[keep], row_ub=arrays.row_ub[keep], row_kind=arrays.row_kind[keep],
     )  # fmt: skip
 
 

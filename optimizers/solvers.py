@@ -152,7 +152,15 @@ def _highs_outcome(
     if has_plan and values is None:
         values = np.asarray(highs.getSolution().col_value, dtype=np.float64)[: arrays.n_cols]
     offset = arrays.objective_offset
-    objective = float(info.objective_function_value) + offset if has_plan else None
+    message = "" if has_plan else f"HiGHS ended with {status} and no plan"
+    objective = None
+    if has_plan:
+        # The plan's own cost: HiGHS may report the objective of its presolved copy of a start
+        # (lower) while returning the start's original values.
+        objective = float(arrays.cost @ values) + offset
+        reported = float(info.objective_function_value) + offset
+        if abs(reported - objective) > 1e-6 * max(1.0, abs(objective)):
+            message = f"HiGHS reported {reported:.4f} for a plan costing {objective:.4f}"
     bound = float(info.mip_dual_bound) + offset if np.isfinite(info.mip_dual_bound) else None
     if status == "optimal" and bound is None:
         bound = objective  # a model without integers: the LP optimum is the bound
@@ -165,7 +173,7 @@ def _highs_outcome(
         gap=_gap(objective, bound),
         build_seconds=build_s,
         solve_seconds=solve_s,
-        message="" if has_plan else f"HiGHS ended with {status} and no plan",
+        message=message,
     )
 
 
@@ -314,61 +322,28 @@ def solve(
     arrays: ModelArrays,
     settings: AllocationSettings,
     start: np.ndarray | None = None,
-    heuristics: bool = True,
+    lp_bound: float | None = None,
 ) -> SolveOutcome:
-    """Solve within settings.time_limit_s: first an LP bound and an LP-guided start (HiGHS on
-    the arrays), then the MIP by settings.solver: highs (PuLP + HiGHS, default), cbc
-    (PuLP + CBC) or highspy (direct; skipped when the start is already proven within the gap).
-    The reported bound is the better of the MIP's and the LP's."""
-    from optimizers.warmstart import better_start, lp_relaxation, rens_start
-
-    t0 = time.perf_counter()
-    lp_bound = None
-    if heuristics and arrays.n_cols:
-        lp = lp_relaxation(arrays, settings)
-        if lp is not None:
-            lp_bound, lp_values = lp
-            left = settings.time_limit_s - (time.perf_counter() - t0)
-            budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
-            start = better_start(arrays, start, rens_start(arrays, settings, lp_values, budget))
-    spent = time.perf_counter() - t0
-    remaining = max(settings.time_limit_s - spent, 0.1 * settings.time_limit_s)
-    mip_settings = replace(settings, time_limit_s=remaining)
+    """The MIP by settings.solver within settings.time_limit_s: highs (PuLP + HiGHS, default),
+    cbc (PuLP + CBC) or highspy (direct; skipped when ``start`` is already proven within the
+    gap by ``lp_bound``). The reported bound is the better of the MIP's and ``lp_bound``."""
     start_obj = None if start is None else float(arrays.cost @ start) + arrays.objective_offset
     if (
         settings.solver == "highspy"
         and start_obj is not None
         and (_gap(start_obj, lp_bound) or np.inf) <= settings.mip_gap
     ):
-        out = SolveOutcome(
-            "highspy",
-            "optimal",
-            start,
-            start_obj,
-            lp_bound,
-            _gap(start_obj, lp_bound),
-            0.0,
-            0.0,
-            "proven by the LP bound",
-        )
+        gap = _gap(start_obj, lp_bound)
+        out = SolveOutcome("highspy", "optimal", start, start_obj, lp_bound, gap, 0.0, 0.0,
+                           "proven by the LP bound")  # fmt: skip
     elif settings.solver == "highspy":
-        out = solve_highspy(arrays, mip_settings, start)
+        out = solve_highspy(arrays, settings, start)
     else:
-        out = solve_pulp(arrays, mip_settings, start)
+        out = solve_pulp(arrays, settings, start)
     if out.values is None and start is not None:  # the solver lost its start: keep it
-        out = replace(
-            out,
-            status="time_limit",
-            values=start,
-            objective=start_obj,
-            message="solver returned no plan; kept its starting plan",
-        )
+        out = replace(out, status="time_limit", values=start, objective=start_obj,
+                      message="solver returned no plan; kept its starting plan")  # fmt: skip
     bound = out.best_bound
     if lp_bound is not None and (bound is None or lp_bound > bound):
         bound = lp_bound
-    return replace(
-        out,
-        best_bound=bound,
-        gap=_gap(out.objective, bound),
-        solve_seconds=out.solve_seconds + spent,
-    )
+    return replace(out, best_bound=bound, gap=_gap(out.objective, bound))

@@ -34,7 +34,7 @@ class AllocationSettings:
     max_parcels_per_order: int = 3
     solver: str = "highs"  # highs | cbc (PuLP) | highspy (same model, passed directly)
     time_limit_s: float = 60.0
-    mip_gap: float = 0.001
+    mip_gap: float = 0.005
     ship_from_store: bool = True
     ship_to_store: bool = True
     pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
@@ -51,7 +51,9 @@ class SolveStats:
 
     method: str  # "optimizer" | "baseline"
     solver: str  # highs | cbc | rule-based
-    status: str  # optimal | time_limit | fallback_baseline | empty | ...
+    # optimal (within mip_gap) | time_limit (best plan found kept) | fallback_baseline (solver
+    # gave no usable plan) | empty (nothing to decide) | heuristic (the baseline's own stats)
+    status: str
     objective: float
     best_bound: float | None
     gap: float | None

@@ -82,7 +82,7 @@ def test_a_solve_that_hits_its_time_limit_keeps_a_feasible_plan():
 
 
 def _fake_solve(values_of):
-    def fake(arrays, settings, start=None, heuristics=True):
+    def fake(arrays, settings, start=None, lp_bound=None):
         values = values_of(arrays, start)
         return SolveOutcome("highs", "time_limit" if values is not None else "no_solution",
                             values, None, 1.0, None, 0.0, 0.01, "fake")  # fmt: skip
@@ -171,3 +171,10 @@ def test_frames_have_the_documented_columns(highs_plan):
 def test_an_unknown_solver_is_a_clear_error():
     with pytest.raises(ValueError, match="solver must be one of"):
         allocate(SMALL, AllocationSettings(solver="gurobi"))
+
+
+def test_candidate_pruning_keeps_the_baseline_reachable():
+    settings = AllocationSettings(candidates_per_line=1)
+    r = allocate(SMALL, settings)
+    Referee(SMALL, settings).check(r)
+    assert r.stats.objective <= r.baseline.stats.objective + 1e-6
