@@ -6,7 +6,7 @@ from pydantic import Field
 
 from contracts.report import markdown_table
 from optimizers.benefits import BenefitAssumptions, benefit_scenarios
-from pipelines.plan_store import latest_plan_run, load_inputs, load_plan, write_run_frame
+from pipelines.plan_store import load_inputs, load_plan, plan_run_id, write_run_frame
 from pipelines.resources import WarehouseResource
 from pipelines.run_config import AllocationConfig
 
@@ -113,11 +113,7 @@ def line_margins(orders: pl.DataFrame, products: pl.DataFrame, allocations: pl.D
 )
 def margin_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as con:
-        run_id = latest_plan_run(con, prefer=context.run.run_id)
-        if run_id is None:
-            raise dg.Failure(
-                "No allocation plan in the warehouse yet: materialize allocation_plan."
-            )
+        run_id = plan_run_id(con, context.run.run_id)
         plan, inputs = load_plan(con, run_id, "optimizer"), load_inputs(con)
         margins = line_margins(inputs.orders, inputs.products, plan.allocations)
         write_run_frame(con, "marts.line_margins", run_id, margins)
@@ -147,11 +143,11 @@ def benefit_estimates(
     context: dg.AssetExecutionContext, config: BenefitConfig, warehouse: WarehouseResource
 ):
     with warehouse.connect() as con:
-        run_id = latest_plan_run(con, prefer=context.run.run_id)
+        run_id = plan_run_id(con, context.run.run_id)
         inputs = load_inputs(con)
     benefits = benefit_scenarios(inputs, config.allocation.to_settings(), config.assumptions())
     with warehouse.connect() as con:
-        write_run_frame(con, "marts.benefit_estimates", run_id or context.run.run_id, benefits)
+        write_run_frame(con, "marts.benefit_estimates", run_id, benefits)
     shown = benefits.select(pl.exclude("assumptions")).with_columns(pl.selectors.float().round(2))
     return dg.MaterializeResult(
         metadata={

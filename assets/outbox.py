@@ -7,18 +7,14 @@ import polars as pl
 
 from contracts.report import markdown_table
 from fulfillment.outbox import write_backorders, write_instructions
-from pipelines.plan_store import latest_plan_run, load_inputs, load_plan
+from pipelines.plan_store import load_inputs, load_plan, plan_run_id
 from pipelines.resources import OutboxResource, WarehouseResource
 
 
 def _plan_of_this_run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """The plan this run made (or, materialized alone, the newest plan) and its inputs."""
     with warehouse.connect() as con:
-        run_id = latest_plan_run(con, prefer=context.run.run_id)
-        if run_id is None:
-            raise dg.Failure(
-                "No allocation plan in the warehouse yet: materialize allocation_plan."
-            )
+        run_id = plan_run_id(con, context.run.run_id)
         return run_id, load_plan(con, run_id, "optimizer"), load_inputs(con)
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from fulfillment.outbox import write_reports
-from pipelines.plan_store import latest_plan_run, load_inputs, load_plan, write_run_frame
+from pipelines.plan_store import load_inputs, load_plan, plan_run_id, write_run_frame
 from pipelines.resources import OutboxResource, WarehouseResource
 from reporting.kpis import compute_kpis
 from reporting.report import render_html, render_markdown
@@ -25,11 +25,7 @@ def kpi_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        run_id = latest_plan_run(con, prefer=context.run.run_id)
-        if run_id is None:
-            raise dg.Failure(
-                "No allocation plan in the warehouse yet: materialize allocation_plan."
-            )
+        run_id = plan_run_id(con, context.run.run_id)
         plan, baseline = load_plan(con, run_id, "optimizer"), load_plan(con, run_id, "baseline")
         inputs = load_inputs(con)
     kpis = compute_kpis(inputs.orders, inputs.nodes, inputs.products, plan, baseline)

@@ -115,3 +115,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> AllocationInputs:
     }
     atp = read_table(con, f"SELECT * FROM {ATP_TABLE}").cast(ATP_SCHEMA)  # type: ignore[arg-type]
     return AllocationInputs(available_to_promise=atp, **frames)
+
+
+NO_PLAN = "No allocation plan in the warehouse yet: materialize allocation_plan first."
+
+
+def plan_run_id(con: duckdb.DuckDBPyConnection, prefer: str) -> str:
+    """The run whose plan downstream stages use: this run's, else the newest (raises if none)."""
+    run_id = latest_plan_run(con, prefer=prefer)
+    if run_id is None:
+        raise LookupError(NO_PLAN)
+    return run_id
