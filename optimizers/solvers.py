@@ -29,6 +29,9 @@ from optimizers.types import AllocationSettings
 # HiGHS's enumeration presolve spends ~20 s on sample-sized models (2.5k lines x 44 nodes)
 # before the root LP and removes little; measured, so switched off.
 HIGHS_OPTIONS = {"presolve_rule_off": 1 << 16}
+# Above this many columns the default "highs" solver skips PuLP's model objects (same model,
+# same HiGHS): building them is slower than the solve itself on large runs.
+PULP_MAX_COLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -325,19 +328,26 @@ def solve(
     lp_bound: float | None = None,
 ) -> SolveOutcome:
     """The MIP by settings.solver within settings.time_limit_s: highs (PuLP + HiGHS, default),
-    cbc (PuLP + CBC) or highspy (direct; skipped when ``start`` is already proven within the
-    gap by ``lp_bound``). The reported bound is the better of the MIP's and ``lp_bound``."""
+    cbc (PuLP + CBC) or highspy (direct). Skipped when ``start`` is already proven within the
+    gap by ``lp_bound`` (the LP relaxation of the full model). The reported bound is the
+    better of the MIP's and ``lp_bound``."""
     start_obj = None if start is None else float(arrays.cost @ start) + arrays.objective_offset
-    if (
-        settings.solver == "highspy"
-        and start_obj is not None
-        and (_gap(start_obj, lp_bound) or np.inf) <= settings.mip_gap
-    ):
-        gap = _gap(start_obj, lp_bound)
-        out = SolveOutcome("highspy", "optimal", start, start_obj, lp_bound, gap, 0.0, 0.0,
-                           "proven by the LP bound")  # fmt: skip
+    start_gap = _gap(start_obj, lp_bound)
+    if start_gap is not None and start_gap <= settings.mip_gap:
+        out = SolveOutcome(settings.solver, "optimal", start, start_obj, lp_bound, start_gap,
+                           0.0, 0.0, "proven within the gap by the LP bound")  # fmt: skip
     elif settings.solver == "highspy":
         out = solve_highspy(arrays, settings, start)
+    elif settings.solver == "highs" and arrays.n_cols > PULP_MAX_COLS:
+        # The same model and solver; PuLP's per-variable objects would cost ~13 s and ~1 GB
+        # at 20k lines before HiGHS starts, so large models go to highspy directly.
+        out = solve_highspy(arrays, settings, start)
+        out = replace(
+            out,
+            solver="highs",
+            message=(out.message + "; " if out.message else "")
+            + "large model passed to HiGHS directly (highspy), not through PuLP",
+        )
     else:
         out = solve_pulp(arrays, settings, start)
     if out.values is None and start is not None:  # the solver lost its start: keep it

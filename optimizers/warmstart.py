@@ -18,6 +18,7 @@ from optimizers.candidates import Candidates
 from optimizers.extract import fills_from_values
 from optimizers.model import ModelArrays, row_subset, start_vector
 from optimizers.polish import polish_fills
+from optimizers.rounding import feasible, rounded_plan
 from optimizers.solvers import highs_model, quiet_stdout
 from optimizers.types import AllocationSettings
 
@@ -101,19 +102,35 @@ def warm_start(
 
     Spends at most ~30 % of settings.time_limit_s on the RENS MIP."""
     t0 = time.perf_counter()
-    plans = [base]
+    best, best_cost = None, np.inf
+
+    def consider(fills: pl.DataFrame) -> None:
+        nonlocal best, best_cost
+        values = start_vector(arrays, c, polish_fills(c, fills))
+        if (
+            values is not None
+            and arrays.cost @ values < best_cost - 1e-9
+            and feasible(arrays, values)
+        ):
+            best, best_cost = values, float(arrays.cost @ values)
+
+    consider(base)
     lp_bound = None
     lp = lp_relaxation(arrays, settings)
     if lp is not None:
         lp_bound, lp_values = lp
-        left = settings.time_limit_s - (time.perf_counter() - t0)
-        budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
-        rens = rens_start(arrays, settings, lp_values, budget)
-        if rens is not None:
-            plans.append(fills_from_values(arrays, rens))
-    best, best_cost = None, np.inf
-    for fills in plans:
-        values = start_vector(arrays, c, polish_fills(c, fills))
-        if values is not None and arrays.cost @ values < best_cost - 1e-9:
-            best, best_cost = values, float(arrays.cost @ values)
+        consider(rounded_plan(c, arrays, lp_values[0]))
+        if not proven(best_cost + arrays.objective_offset, lp_bound, settings.mip_gap):
+            left = settings.time_limit_s - (time.perf_counter() - t0)
+            budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
+            rens = rens_start(arrays, settings, lp_values, budget)
+            if rens is not None:
+                consider(fills_from_values(arrays, rens))
     return WarmStart(best, lp_bound, time.perf_counter() - t0)
+
+
+def proven(objective: float, bound: float | None, gap: float) -> bool:
+    """The plan's objective is within ``gap`` (relative) of the lower bound."""
+    if bound is None or not np.isfinite(objective):
+        return False
+    return max(0.0, objective - bound) <= gap * max(abs(objective), 1e-9)
