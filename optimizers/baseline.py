@@ -10,15 +10,12 @@ prepared by NumPy, with all eligibility and ordering decided upstream in ``Candi
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import polars as pl
 
-from optimizers.candidates import Candidates, build_candidates
+from optimizers.candidates import Candidates
 from optimizers.objective import FILLS_SCHEMA
 from optimizers.prepare import NO_LIMIT
-from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
 
 
 def baseline_fills(c: Candidates) -> pl.DataFrame:
@@ -80,25 +77,3 @@ def baseline_fills(c: Candidates) -> pl.DataFrame:
             out_qty.append(take)
     return pl.DataFrame({"cand_idx": out_cand, "quantity": out_qty}, schema=FILLS_SCHEMA)
 
-
-def allocate_baseline(inputs: AllocationInputs, settings: AllocationSettings) -> AllocationResult:
-    """The rule-based plan, priced by the same objective as the optimizer's."""
-    from optimizers.extract import assemble_result
-
-    t0 = time.perf_counter()
-    c = build_candidates(inputs, settings)
-    t1 = time.perf_counter()
-    fills = baseline_fills(c)
-    t2 = time.perf_counter()
-    stats = SolveStats(
-        method="baseline",
-        solver="rule-based",
-        status="heuristic",
-        objective=0.0,
-        best_bound=None,
-        gap=None,
-        seconds=0.0,
-        build_seconds=t1 - t0,
-        solve_seconds=t2 - t1,
-    )
-    return assemble_result(c, fills, stats, started=t0)
