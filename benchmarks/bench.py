@@ -53,15 +53,7 @@ def run_one(lines: int, seed: int, settings_json: str) -> dict:
     frames = generate_inbox(
         orders=max(1, round(lines / LINES_PER_ORDER)), seed=seed, stores=stores, dcs=dcs, skus=skus
     )
-    inputs = AllocationInputs(
-        orders=frames["orders"],
-        available_to_promise=available_to_promise(frames["stock"]),
-        nodes=frames["nodes"],
-        products=frames["products"],
-        rates=frames["rates"],
-        lanes=frames["lanes"],
-        exclusions=frames["exclusions"],
-    )
+    inputs = AllocationInputs.from_frames(frames, available_to_promise(frames["stock"]))
     generated = time.perf_counter() - t0
     settings = AllocationSettings(**json.loads(settings_json))
     t1 = time.perf_counter()

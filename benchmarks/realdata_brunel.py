@@ -236,15 +236,7 @@ def main() -> None:
     if a.inbox:
         write_inbox(f, a.inbox)
         print(f"inbox written to {a.inbox}")
-    inputs = AllocationInputs(
-        orders=f["orders"],
-        available_to_promise=available_to_promise(f["stock"]),
-        nodes=f["nodes"],
-        products=f["products"],
-        rates=f["rates"],
-        lanes=f["lanes"],
-        exclusions=f["exclusions"],
-    )
+    inputs = AllocationInputs.from_frames(f, available_to_promise(f["stock"]))
     settings = AllocationSettings(time_limit_s=a.time_limit)
     t0 = time.perf_counter()
     res = allocate(inputs, settings)

@@ -6,6 +6,7 @@ columns documented below so the outbox, the KPI report and the marts read one sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -22,6 +23,14 @@ class AllocationInputs:
     rates: pl.DataFrame
     lanes: pl.DataFrame
     exclusions: pl.DataFrame
+
+    @classmethod
+    def from_frames(
+        cls, frames: Mapping[str, pl.DataFrame], available_to_promise: pl.DataFrame
+    ) -> AllocationInputs:
+        """From frames keyed by contract kind (``stock`` is not needed once ATP is known)."""
+        kinds = ("orders", "nodes", "products", "rates", "lanes", "exclusions")
+        return cls(available_to_promise=available_to_promise, **{k: frames[k] for k in kinds})
 
 
 @dataclass(frozen=True)

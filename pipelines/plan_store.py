@@ -114,7 +114,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection) -> AllocationInputs:
         for kind in ("orders", "nodes", "products", "rates", "lanes", "exclusions")
     }
     atp = read_table(con, f"SELECT * FROM {ATP_TABLE}").cast(ATP_SCHEMA)  # type: ignore[arg-type]
-    return AllocationInputs(available_to_promise=atp, **frames)
+    return AllocationInputs.from_frames(frames, atp)
 
 
 NO_PLAN = "No allocation plan in the warehouse yet: materialize allocation_plan first."
