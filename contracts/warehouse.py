@@ -20,7 +20,7 @@ from contracts.fields import CONTRACT
 from contracts.kinds import KINDS
 from contracts.reading import OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE
 from contracts.tables import ATP_SCHEMA, KEYS
-from contracts.validation import REJECTED_SCHEMA, empty_staged, staged_columns
+from contracts.validation import empty_staged, staged_columns
 
 LEDGER = "raw.file_ledger"
 REJECTED = "quarantine.rejected_rows"
@@ -136,7 +136,3 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     con.execute(f"DELETE FROM {table}")
     insert_frame(con, table, frame)
 
-
-def empty_rejected() -> pl.DataFrame:
-    """No rejected rows, in the quarantine's shape (before file hash and run id)."""
-    return pl.DataFrame(schema=REJECTED_SCHEMA)
