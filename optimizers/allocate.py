@@ -15,6 +15,7 @@ from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates, prune_candidates
 from optimizers.check import violations
 from optimizers.extract import assemble_result, fills_from_values
+from optimizers.lagrange import full_bound, priced_plan
 from optimizers.model import build_model_arrays
 from optimizers.objective import empty_fills, objective_terms
 from optimizers.polish import polish_fills
@@ -23,6 +24,12 @@ from optimizers.types import AllocationInputs, AllocationResult, AllocationSetti
 from optimizers.warmstart import warm_start
 
 TOLERANCE = 1e-6
+# Above this many candidates the full model's LP no longer solves within a minute on 2 cores
+# (10k lines: 290k candidates, LP unsolved after 60 s); pruned to 4 per line it does (20k
+# lines: 17 s). Measured in BENCHMARKS.md.
+AUTO_PRUNE_CANDIDATES = 100_000
+AUTO_PER_LINE = 4
+BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a pruned run
 SOLVERS = ("highs", "cbc", "highspy")
 
 
@@ -31,6 +38,14 @@ def _checked(settings: AllocationSettings | None) -> AllocationSettings:
     if settings.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, not {settings.solver!r}")
     return settings
+
+
+def per_line(settings: AllocationSettings, c: Candidates) -> int:
+    """Candidates per line the model keeps (0 = all), resolving the automatic setting."""
+    k = settings.candidates_per_line
+    if k == 0 and c.candidates.height > AUTO_PRUNE_CANDIDATES:
+        return AUTO_PER_LINE
+    return max(k, 0)
 
 
 def _gap(objective: float, bound: float | None) -> float | None:
@@ -70,7 +85,7 @@ def allocate(
     base_obj = baseline.stats.objective
 
     t1 = time.perf_counter()
-    model_c = prune_candidates(c, settings.candidates_per_line, keep=base)
+    model_c = prune_candidates(c, per_line(settings, c), keep=base)
     common = {"method": "optimizer", "solver": settings.solver}
     if model_c.candidates.is_empty():
         obj = objective_terms(c, empty_fills())["objective"]
@@ -89,7 +104,8 @@ def allocate(
     arrays = build_model_arrays(model_c)
     t2 = time.perf_counter()
     warm = warm_start(model_c, arrays, settings, base)
-    left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
+    reserve = BOUND_SHARE * settings.time_limit_s if model_c is not c else 0.0
+    left = max(settings.time_limit_s - warm.seconds - reserve, 0.1 * settings.time_limit_s)
     outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
     build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
 
@@ -108,6 +124,10 @@ def allocate(
         fills = base
         message = "the rule-based plan beat the solver's incumbent and was kept"
     bound = outcome.best_bound
+    if model_c is not c:
+        # The solver's bound holds for the pruned model only: bound the full problem instead.
+        fills, bound, status, message = _unpruned(c, arrays, warm, fills, bound, status,
+                                                  message, settings)  # fmt: skip
     stats = SolveStats(
         **common,
         status=status,
@@ -123,6 +143,28 @@ def allocate(
     )
     result = assemble_result(c, fills, stats, started=t0, baseline=baseline)
     return replace(result, stats=replace(result.stats, gap=_gap(result.stats.objective, bound)))
+
+
+def _unpruned(c, arrays, warm, fills, bound, status, message, settings):
+    """Bound the full problem (Lagrangian relaxation over every candidate, started from the
+    pruned LP's duals), try the plan its prices suggest, and restate status and gap."""
+    plan_obj = objective_terms(c, fills)["objective"]
+    budget = max(1.0, BOUND_SHARE * settings.time_limit_s)
+    row_dual = None if warm.lp is None else warm.lp.row_dual
+    ascent, relax = full_bound(c, arrays, row_dual, plan_obj, budget)
+    priced = polish_fills(c, priced_plan(c, relax, ascent.evaluation))
+    if not violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
+        fills, plan_obj = priced, objective_terms(c, priced)["objective"]
+        message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
+    bound = ascent.bound
+    gap = _gap(plan_obj, bound)
+    if status == "optimal" and (gap is None or gap > settings.mip_gap):
+        status = "feasible"
+    note = (
+        f"model restricted to {per_line(settings, c)} candidates per line; bound from "
+        f"the Lagrangian relaxation over all candidates ({ascent.iterations} steps)"
+    )
+    return fills, bound, status, (message + "; " if message else "") + note
 
 
 def allocate_baseline(

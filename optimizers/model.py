@@ -47,6 +47,7 @@ class ModelArrays:
     row_lb: np.ndarray  # -inf where none
     row_ub: np.ndarray  # +inf where none
     row_kind: np.ndarray  # str per row, for diagnostics
+    row_key: np.ndarray  # per row: its line, atp key, node, order or x column (link)
     x_cand: np.ndarray  # cand_idx of x columns [0, nx)
     x_line: np.ndarray  # line_idx of x columns
     b_line: np.ndarray  # line_idx of b columns
@@ -73,7 +74,7 @@ class _Rows:
         self.parts: list[tuple[np.ndarray, ...]] = []
         self.n = 0
 
-    def add(self, kind: str, rows, cols, vals, lb, ub, n_rows: int) -> None:
+    def add(self, kind: str, rows, cols, vals, lb, ub, n_rows: int, keys=-1) -> None:
         if n_rows == 0:
             return
         self.parts.append((
@@ -83,18 +84,20 @@ class _Rows:
             np.broadcast_to(np.asarray(lb, dtype=np.float64), n_rows),
             np.broadcast_to(np.asarray(ub, dtype=np.float64), n_rows),
             np.full(n_rows, kind, dtype=object),
+            np.broadcast_to(np.asarray(keys, dtype=np.int64), n_rows),
         ))  # fmt: skip
         self.n += n_rows
 
     def csr(self) -> tuple[np.ndarray, ...]:
         if not self.parts:
             e = np.zeros(0)
-            return np.zeros(1, np.int64), e.astype(np.int64), e, e, e, e.astype(object)
-        r, c, v, lb, ub, kind = (np.concatenate(a) for a in zip(*self.parts, strict=True))
+            i = e.astype(np.int64)
+            return np.zeros(1, np.int64), i, e, e, e, e.astype(object), i
+        r, c, v, lb, ub, kind, key = (np.concatenate(a) for a in zip(*self.parts, strict=True))
         order = np.lexsort((c, r))
         indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=self.n), out=indptr[1:])
-        return indptr, c[order], v[order], lb, ub, kind
+        return indptr, c[order], v[order], lb, ub, kind, key
 
 
 def _dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +128,8 @@ def _sum_rows(
     row_of[binding] = np.arange(len(binding))
     sel = np.flatnonzero(row_of[pos] >= 0)
     rows.add(
-        kind, row_of[pos[sel]], cols[sel], np.ones(len(sel)), -np.inf, cap[binding], len(binding)
+        kind, row_of[pos[sel]], cols[sel], np.ones(len(sel)), -np.inf, cap[binding], len(binding),
+        uniq[binding],
     )
 
 
@@ -206,7 +210,7 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
     rows = _Rows()
     rows.add("line", np.concatenate([x_brow, np.arange(nb)]),
              np.concatenate([np.arange(nx), off_b + np.arange(nb)]), np.ones(nx + nb), qty, qty,
-             nb)  # fmt: skip
+             nb, b_line)  # fmt: skip
     atp_val = c.atp.sort("atp_idx")["available_to_promise"].to_numpy()
     _sum_rows(rows, "atp", col["atp_idx"], np.arange(nx), ub_x, lambda k: atp_val[k])
     ship_x = np.flatnonzero(is_ship)
@@ -217,7 +221,7 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
     k = len(linked)
     rows.add("link", np.tile(np.arange(k), 2),
              np.concatenate([linked, group_col[x_g[linked]]]),
-             np.concatenate([np.ones(k), -ub_x[linked]]), -np.inf, 0.0, k)  # fmt: skip
+             np.concatenate([np.ones(k), -ub_x[linked]]), -np.inf, 0.0, k, linked)  # fmt: skip
     # Parcels per order: only orders that have more units than the limit can split that far.
     ship_g = np.flatnonzero(g_ship)
     order_units = np.bincount(
@@ -244,7 +248,7 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
     ind = np.where(n_ship[cp] == 1, ship_col[cp], np.where(needs_w[cp], w_col[cp], z_col[cp]))
     _sum_rows(rows, "cap_orders", p_node[cp], ind, np.ones(len(cp)), lambda k: cap_orders[k])
 
-    indptr, indices, data, row_lb, row_ub, kind = rows.csr()
+    indptr, indices, data, row_lb, row_ub, kind, row_key = rows.csr()
     unmodelled = np.ones(lines.height, dtype=bool)
     unmodelled[b_line] = False
     offset = s.backorder_penalty * float(
@@ -253,6 +257,7 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
     return ModelArrays(
         cost=cost, col_lb=col_lb, col_ub=col_ub, integer=integer, indptr=indptr,
         indices=indices, data=data, row_lb=row_lb, row_ub=row_ub, row_kind=kind,
+        row_key=row_key,
         x_cand=col["cand_idx"], x_line=col["line_idx"], b_line=b_line, group_ids=group_ids,
         group_col=group_col,
         z_pair=pairs_used[z_pos], w_pair=pairs_used[w_pos],
@@ -270,6 +275,7 @@ def row_subset(arrays: ModelArrays, keep: np.ndarray) -> ModelArrays:
     return replace(
         arrays, indptr=indptr, indices=arrays.indices[nz], data=arrays.data[nz],
         row_lb=arrays.row_lb[keep], row_ub=arrays.row_ub[keep], row_kind=arrays.row_kind[keep],
+        row_key=arrays.row_key[keep],
     )  # fmt: skip
 
 

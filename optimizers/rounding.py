@@ -36,8 +36,10 @@ def _drop_excess(x, grp, count_key, limit: int, applies) -> None:
         x[np.isin(grp, drop)] = 0.0
 
 
-def rounded_plan(c: Candidates, arrays: ModelArrays, lp_x: np.ndarray) -> pl.DataFrame:
-    """Fills (cand_idx, quantity) of an integral plan near the LP solution ``lp_x``."""
+def rounded_plan(c: Candidates, lp_x: np.ndarray) -> pl.DataFrame:
+    """Fills (cand_idx, quantity) of an integral plan near ``lp_x`` (units per candidate in
+    cand_idx order, e.g. the LP relaxation's x columns; may break the parcel and order-capacity
+    rows but not stock or unit capacity)."""
     s = c.settings
     cand = c.candidates.sort("cand_idx")
     nx = cand.height

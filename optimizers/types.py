@@ -49,8 +49,9 @@ class AllocationSettings:
     pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
     threads: int = 1
     seed: int = 0
-    # Keep only the k cheapest candidates per line (plus the baseline's) in the MIP; 0 = all.
-    # A speed hook for very large runs: with pruning the bound is the restricted model's.
+    # Keep only the k cheapest candidates per line (plus the baseline's) in the MIP. 0 = auto:
+    # all of them up to AUTO_PRUNE_CANDIDATES candidates, else AUTO_PER_LINE; -1 = always all.
+    # With pruning, the bound comes from the Lagrangian relaxation over every candidate.
     candidates_per_line: int = 0
 
 

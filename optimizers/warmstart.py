@@ -29,11 +29,18 @@ RENS_GAP = 0.002  # a start need not be proven; the main solve does that
 LATE_ROWS = ("cap_units", "cap_orders")
 
 
-def lp_relaxation(
-    arrays: ModelArrays, settings: AllocationSettings
-) -> tuple[float, np.ndarray] | None:
-    """(LP bound including the objective offset, [LP column values, reduced costs]), or None
-    if the LP did not solve to optimality within the time limit."""
+@dataclass(frozen=True)
+class LPSolution:
+    """The LP relaxation's optimum: bound (with the objective offset), primal and dual values."""
+
+    bound: float
+    values: np.ndarray
+    reduced: np.ndarray  # reduced cost per column
+    row_dual: np.ndarray  # HiGHS sign convention: <= 0 on binding "<=" rows of a minimisation
+
+
+def lp_relaxation(arrays: ModelArrays, settings: AllocationSettings) -> LPSolution | None:
+    """The LP relaxation's optimum, or None if it did not solve within the time limit."""
     import highspy
 
     t0 = time.perf_counter()
@@ -59,14 +66,20 @@ def lp_relaxation(
     values = np.asarray(solution.col_value, dtype=np.float64)
     bound = float(highs.getInfo().objective_function_value) + arrays.objective_offset
     reduced = np.asarray(solution.col_dual, dtype=np.float64)
-    return bound, np.stack([values, reduced])
+    row_dual = np.asarray(solution.row_dual, dtype=np.float64)
+    if late.any():  # rows were added after the others: put the duals back in model order
+        order = np.r_[np.flatnonzero(~late), np.flatnonzero(late)]
+        dual = np.empty_like(row_dual)
+        dual[order] = row_dual
+        row_dual = dual
+    return LPSolution(bound, values, reduced, row_dual)
 
 
 def rens_start(
-    arrays: ModelArrays, settings: AllocationSettings, lp: np.ndarray, time_limit: float
+    arrays: ModelArrays, settings: AllocationSettings, lp: LPSolution, time_limit: float
 ) -> np.ndarray | None:
     """A plan from the MIP restricted to the LP's support and each line's best neighbour."""
-    values, reduced = lp
+    values, reduced = lp.values, lp.reduced
     nx = len(arrays.x_cand)
     keep = values[:nx] > 1e-6
     if NEIGHBOURS_PER_LINE and nx:
@@ -93,6 +106,7 @@ class WarmStart:
     values: np.ndarray | None
     lp_bound: float | None
     seconds: float
+    lp: LPSolution | None = None
 
 
 def warm_start(
@@ -118,15 +132,15 @@ def warm_start(
     lp_bound = None
     lp = lp_relaxation(arrays, settings)
     if lp is not None:
-        lp_bound, lp_values = lp
-        consider(rounded_plan(c, arrays, lp_values[0]))
+        lp_bound = lp.bound
+        consider(rounded_plan(c, lp.values))
         if not proven(best_cost + arrays.objective_offset, lp_bound, settings.mip_gap):
             left = settings.time_limit_s - (time.perf_counter() - t0)
             budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
-            rens = rens_start(arrays, settings, lp_values, budget)
+            rens = rens_start(arrays, settings, lp, budget)
             if rens is not None:
                 consider(fills_from_values(arrays, rens))
-    return WarmStart(best, lp_bound, time.perf_counter() - t0)
+    return WarmStart(best, lp_bound, time.perf_counter() - t0, lp)
 
 
 def proven(objective: float, bound: float | None, gap: float) -> bool:

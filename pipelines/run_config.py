@@ -53,6 +53,15 @@ class AllocationConfig(dg.Config):
         le=1,
         description="Relative optimality gap at which the solver may stop (0.001 = 0.1 %).",
     )
+    candidates_per_line: int = Field(
+        default=_DEFAULTS.candidates_per_line,
+        ge=-1,
+        description=(
+            "Candidate nodes per line the solver considers: 0 = automatic (all on runs up to "
+            "100,000 candidates, else the 4 cheapest plus the rule-based plan's), -1 = always "
+            "all, k = the k cheapest. The reported bound always covers every candidate."
+        ),
+    )
     ship_from_store: bool = Field(
         default=_DEFAULTS.ship_from_store,
         description="Let stores with supports_ship ship orders to customers.",
