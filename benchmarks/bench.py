@@ -83,6 +83,7 @@ def run_one(lines: int, seed: int, settings_json: str) -> dict:
         "units_allocated": int(plan.objective_terms.get("units_allocated", 0)),
         "units_backordered": int(plan.objective_terms.get("units_backordered", 0)),
         "fell_back": stats.fell_back,
+        "message": stats.message,
     }
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import numpy as np
 import polars as pl
 
 from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates, prune_candidates
 from optimizers.check import violations
+from optimizers.colgen import column_generation
 from optimizers.extract import assemble_result, fills_from_values
-from optimizers.lagrange import full_bound, priced_plan
+from optimizers.lagrange import full_bound, priced_plan, relaxation
 from optimizers.model import build_model_arrays
 from optimizers.objective import empty_fills, objective_terms
 from optimizers.polish import polish_fills
-from optimizers.solvers import solve
+from optimizers.solvers import SolveOutcome, solve
 from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
 from optimizers.warmstart import warm_start
 
@@ -28,8 +30,9 @@ TOLERANCE = 1e-6
 # (10k lines: 290k candidates, LP unsolved after 60 s); pruned to 4 per line it does (20k
 # lines: 17 s). Measured in BENCHMARKS.md.
 AUTO_PRUNE_CANDIDATES = 100_000
-AUTO_PER_LINE = 4
-BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a pruned run
+AUTO_PER_LINE = 2  # the column generation's starting model: 2 cheapest + the baseline's
+CG_SHARE = 0.6  # of the time limit, for column generation (LP rounds) on a large run
+BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a large run
 SOLVERS = ("highs", "cbc", "highspy")
 
 
@@ -101,13 +104,32 @@ def allocate(
         )
         return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
 
-    arrays = build_model_arrays(model_c)
+    relax = cg = None
+    if model_c is not c:
+        # Large run: grow the model from the cheapest candidates by column generation.
+        relax = relaxation(c)
+        cg = column_generation(c, relax, model_c.candidates["cand_idx"].to_numpy(), settings,
+                               CG_SHARE * settings.time_limit_s)  # fmt: skip
+        model_c, arrays = cg.candidates, cg.arrays
+    else:
+        arrays = build_model_arrays(model_c)
     t2 = time.perf_counter()
-    warm = warm_start(model_c, arrays, settings, base)
-    reserve = BOUND_SHARE * settings.time_limit_s if model_c is not c else 0.0
-    left = max(settings.time_limit_s - warm.seconds - reserve, 0.1 * settings.time_limit_s)
-    outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
-    build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
+    if cg is None:
+        warm = warm_start(model_c, arrays, settings, base)
+        left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
+        outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
+        build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
+    else:
+        # Large run: the restricted MIP is the LP-settled lines fixed, the rest decided by
+        # HiGHS (RENS) within what is left after column generation and the bound's share.
+        left = settings.time_limit_s * (1 - BOUND_SHARE) - cg.seconds
+        warm = warm_start(model_c, arrays, settings, base, lp=cg.lp, solve_lp=False,
+                          fix_settled=True, rens_budget=max(left, 1.0))  # fmt: skip
+        objective = None if warm.values is None else float(arrays.cost @ warm.values)
+        outcome = SolveOutcome(settings.solver, "time_limit", warm.values, objective, None,
+                               None, 0.0, 0.0)  # fmt: skip
+        build_s = (t_cand - t0) + (t2 - t1) - cg.seconds
+    spent = warm.seconds + (cg.seconds if cg else 0.0)
 
     t3 = time.perf_counter()
     fills, status, message, fell_back = None, outcome.status, outcome.message, False
@@ -124,10 +146,10 @@ def allocate(
         fills = base
         message = "the rule-based plan beat the solver's incumbent and was kept"
     bound = outcome.best_bound
-    if model_c is not c:
-        # The solver's bound holds for the pruned model only: bound the full problem instead.
-        fills, bound, status, message = _unpruned(c, arrays, warm, fills, bound, status,
-                                                  message, settings)  # fmt: skip
+    if cg is not None:
+        # The solver's bound holds for the restricted model only: bound the full problem.
+        fills, bound, status, message = _unpruned(c, relax, cg, fills, status, message,
+                                                  settings)  # fmt: skip
     stats = SolveStats(
         **common,
         status=status,
@@ -136,7 +158,7 @@ def allocate(
         gap=None,
         seconds=0.0,
         build_seconds=build_s,
-        solve_seconds=warm.seconds + outcome.solve_seconds,
+        solve_seconds=spent + outcome.solve_seconds,
         extract_seconds=time.perf_counter() - t3,
         fell_back=fell_back,
         message=message,
@@ -145,24 +167,24 @@ def allocate(
     return replace(result, stats=replace(result.stats, gap=_gap(result.stats.objective, bound)))
 
 
-def _unpruned(c, arrays, warm, fills, bound, status, message, settings):
-    """Bound the full problem (Lagrangian relaxation over every candidate, started from the
-    pruned LP's duals), try the plan its prices suggest, and restate status and gap."""
+def _unpruned(c, relax, cg, fills, status, message, settings):
+    """Bound the full problem (Lagrangian relaxation over every candidate, from the column
+    generation's best prices), try the plan those prices suggest, restate status and gap."""
     plan_obj = objective_terms(c, fills)["objective"]
     budget = max(1.0, BOUND_SHARE * settings.time_limit_s)
-    row_dual = None if warm.lp is None else warm.lp.row_dual
-    ascent, relax = full_bound(c, arrays, row_dual, plan_obj, budget)
-    priced = polish_fills(c, priced_plan(c, relax, ascent.evaluation))
+    found = full_bound(relax, cg.prices, plan_obj, budget)
+    priced = polish_fills(c, priced_plan(c, relax, found.evaluation))
     if not violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
         fills, plan_obj = priced, objective_terms(c, priced)["objective"]
         message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
-    bound = ascent.bound
+    bound = max(found.bound, cg.bound if cg.bound is not None else -np.inf)
     gap = _gap(plan_obj, bound)
-    if status == "optimal" and (gap is None or gap > settings.mip_gap):
-        status = "feasible"
+    if status != "fallback_baseline":
+        status = "optimal" if gap is not None and gap <= settings.mip_gap else "feasible"
     note = (
-        f"model restricted to {per_line(settings, c)} candidates per line; bound from "
-        f"the Lagrangian relaxation over all candidates ({ascent.iterations} steps)"
+        f"column generation: {cg.rounds} LP round(s), {cg.candidates.candidates.height:,} of "
+        f"{c.candidates.height:,} candidates in the model; bound from the Lagrangian "
+        f"relaxation over all candidates"
     )
     return fills, bound, status, (message + "; " if message else "") + note
 

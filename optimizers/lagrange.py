@@ -25,7 +25,7 @@ the lowest price-free rate among them (``Candidates.lines.pruned_floor``) keeps 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -192,7 +192,12 @@ def evaluate(r: Relaxation, p: Prices) -> Evaluation:
     opt_line = np.concatenate([r.line, lines, lines[has_floor]])
     opt_rate = np.concatenate([rate, r.backorder, r.floor[has_floor]])
     opt_ub = np.concatenate([r.ub, r.qty, r.qty[has_floor]])
-    order = np.lexsort((np.arange(len(opt_rate)), opt_rate, opt_line))
+    # Sort by (line, rate) through one float key (10x faster than lexsort at 600k options);
+    # near-ties closer than the key's resolution may come out of order, which can only make
+    # a knapsack dearer by at most ``slack`` in all, taken off the bound below.
+    low, span = float(opt_rate.min()), float(np.ptp(opt_rate)) or 1.0
+    order = np.argsort(opt_line + 0.5 * (opt_rate - low) / span, kind="stable")
+    slack = float(r.qty.sum()) * span * 2.0 ** -(52 - np.log2(r.n_lines + 1) - 2)
     ls, rs, us = opt_line[order], opt_rate[order], opt_ub[order]
     idx = np.arange(len(order))
     first = np.r_[True, ls[1:] != ls[:-1]]
@@ -211,6 +216,7 @@ def evaluate(r: Relaxation, p: Prices) -> Evaluation:
     regret = next_rate[r.line] - rate
     bound = (
         knapsacks
+        - slack
         + r.offset
         - p.atp @ _finite(r.atp_cap)
         - p.units @ _finite(r.unit_cap)
@@ -323,8 +329,12 @@ def prices_from_lp(r: Relaxation, arrays, row_dual: np.ndarray) -> Prices:
     charged = np.zeros(len(r.cand))
     charged[at] = price[link] * r.ub[at]
     fixed = (r.fshare + p.orders[r.node] * r.kshare + p.parcels[r.order] * r.tshare) * r.ub
-    per_group = np.bincount(r.group, weights=charged)
     count = np.bincount(r.group)
+    # A group the model represents by its only x (ub 1, no y) charges that x its whole cost.
+    alias = arrays.group_col[arrays.group_col < arrays.offsets["y"]]
+    at = np.searchsorted(r.cand, arrays.x_cand[alias])
+    charged[at] = np.bincount(r.group, weights=fixed)[r.group[at]]
+    per_group = np.bincount(r.group, weights=charged)
     spread = charged * count[r.group] / np.maximum(np.bincount(r.group, weights=fixed)[r.group],
                                                    1e-12)  # fmt: skip
     lp_split = per_group[r.group] > 1e-9
@@ -367,11 +377,14 @@ def priced_plan(c: Candidates, r: Relaxation, ev: Evaluation) -> pl.DataFrame:
     return rounded_plan(c, x)
 
 
-def full_bound(
-    c: Candidates, arrays, row_dual: np.ndarray | None, target: float, time_limit: float
-) -> tuple[Ascent, Relaxation]:
-    """A valid lower bound over every candidate of ``c`` when the model (``arrays``) holds only
-    some of them: start from the restricted LP's duals (if any) and climb."""
-    r = relaxation(c)
-    start = None if row_dual is None else prices_from_lp(r, arrays, row_dual)
-    return ascend(r, target, iterations=100, time_limit=time_limit, start=start), r
+def full_bound(r: Relaxation, start: Prices | None, target: float, time_limit: float) -> Ascent:
+    """The best valid bound found within ``time_limit``: auction rounds, then subgradient
+    steps, from ``start`` (e.g. a restricted LP's prices) or from zero."""
+    from optimizers.clearing import auction
+
+    t0 = time.perf_counter()
+    cleared = auction(r, rounds=100, time_limit=0.5 * time_limit, start=start)
+    left = max(0.0, time_limit - (time.perf_counter() - t0))
+    ascent = ascend(r, target, iterations=300, time_limit=left, start=cleared.prices)
+    return replace(ascent, iterations=cleared.iterations + ascent.iterations,
+                   seconds=time.perf_counter() - t0)  # fmt: skip

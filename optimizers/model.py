@@ -240,7 +240,8 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
         k = len(sel)
         rows.add(kind, np.tile(np.arange(k), 2),
                  np.concatenate([group_col[sel], cols_of_pair[g_p[sel]]]),
-                 np.concatenate([np.ones(k), -np.ones(k)]), -np.inf, 0.0, k)  # fmt: skip
+                 np.concatenate([np.ones(k), -np.ones(k)]), -np.inf, 0.0, k,
+                 group_ids[sel])  # fmt: skip
     # Orders shipped per capped node: one indicator column per pair (a group's, z or w).
     cp = np.flatnonzero(capped)
     ship_col = np.full(len(pairs_used), -1, dtype=np.int64)

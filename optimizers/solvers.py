@@ -277,6 +277,7 @@ def highs_model(
     col_ub: np.ndarray | None = None,
     relax: bool = False,
     time_limit: float | None = None,
+    col_lb: np.ndarray | None = None,
 ):
     """A silent highspy.Highs holding the arrays' model (optionally relaxed or restricted)."""
     import highspy
@@ -296,7 +297,8 @@ def highs_model(
     integrality = np.zeros(arrays.n_cols, np.int32) if relax else arrays.integer.astype(np.int32)
     highs.passModel(
         arrays.n_cols, arrays.n_rows, len(arrays.data), 2, 1, 0.0,
-        arrays.cost, arrays.col_lb, arrays.col_ub if col_ub is None else col_ub,
+        arrays.cost, arrays.col_lb if col_lb is None else col_lb,
+        arrays.col_ub if col_ub is None else col_ub,
         np.where(np.isinf(arrays.row_lb), -inf, arrays.row_lb),
         np.where(np.isinf(arrays.row_ub), inf, arrays.row_ub),
         arrays.indptr[:-1].astype(np.int32), arrays.indices.astype(np.int32),

@@ -61,7 +61,8 @@ class SolveStats:
 
     method: str  # "optimizer" | "baseline"
     solver: str  # highs | cbc | rule-based
-    # optimal (within mip_gap) | time_limit (best plan found kept) | fallback_baseline (solver
+    # optimal (within mip_gap) | time_limit (best plan found kept) | feasible (a large run's
+    # plan, its gap to the bound above mip_gap) | fallback_baseline (solver
     # gave no usable plan) | empty (nothing to decide) | heuristic (the baseline's own stats)
     status: str
     objective: float

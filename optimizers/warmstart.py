@@ -75,10 +75,34 @@ def lp_relaxation(arrays: ModelArrays, settings: AllocationSettings) -> LPSoluti
     return LPSolution(bound, values, reduced, row_dual)
 
 
+def settled_lines(arrays: ModelArrays, values: np.ndarray) -> np.ndarray:
+    """Per x column: its line is settled in the LP (every x integral, and every group it fills
+    from fully open), so fixing those x keeps every row satisfiable."""
+    nx = len(arrays.x_cand)
+    x = values[:nx]
+    group_value = x.copy()  # a group the model represents by its only x: x itself
+    link = np.flatnonzero(arrays.row_kind == "link")
+    starts, ends = arrays.indptr[link], arrays.indptr[link] + 2
+    a, b = arrays.indices[starts], arrays.indices[ends - 1]
+    xcol = arrays.row_key[link]
+    ycol = np.where(a == xcol, b, a)
+    group_value[xcol] = values[ycol]
+    ok = (np.abs(x - np.round(x)) < 1e-6) & ((x < 1e-6) | (group_value > 1 - 1e-6))
+    lines, pos = np.unique(arrays.x_line, return_inverse=True)
+    bad = np.bincount(pos.reshape(-1), weights=~ok, minlength=len(lines)) > 0
+    return ~bad[pos.reshape(-1)]
+
+
 def rens_start(
-    arrays: ModelArrays, settings: AllocationSettings, lp: LPSolution, time_limit: float
+    arrays: ModelArrays,
+    settings: AllocationSettings,
+    lp: LPSolution,
+    time_limit: float,
+    fix_settled: bool = False,
 ) -> np.ndarray | None:
-    """A plan from the MIP restricted to the LP's support and each line's best neighbour."""
+    """A plan from the MIP restricted to the LP's support and each line's best neighbour
+    (with ``fix_settled``: lines the LP settled integrally are fixed, the MIP decides the
+    rest — far smaller on large runs where most lines are settled)."""
     values, reduced = lp.values, lp.reduced
     nx = len(arrays.x_cand)
     keep = values[:nx] > 1e-6
@@ -90,7 +114,14 @@ def rens_start(
         keep[order[rank < NEIGHBOURS_PER_LINE]] = True
     col_ub = arrays.col_ub.copy()
     col_ub[:nx] = np.where(keep, col_ub[:nx], 0.0)
-    highs = highs_model(arrays, settings, col_ub=col_ub, time_limit=time_limit)
+    col_lb = None
+    if fix_settled and nx:
+        fixed = settled_lines(arrays, values)
+        col_lb = arrays.col_lb.copy()
+        x = np.round(values[:nx])
+        col_lb[:nx] = np.where(fixed, x, col_lb[:nx])
+        col_ub[:nx] = np.where(fixed, x, col_ub[:nx])
+    highs = highs_model(arrays, settings, col_ub=col_ub, time_limit=time_limit, col_lb=col_lb)
     highs.setOptionValue("mip_rel_gap", max(settings.mip_gap, RENS_GAP))
     with quiet_stdout():
         highs.run()
@@ -110,11 +141,20 @@ class WarmStart:
 
 
 def warm_start(
-    c: Candidates, arrays: ModelArrays, settings: AllocationSettings, base: pl.DataFrame
+    c: Candidates,
+    arrays: ModelArrays,
+    settings: AllocationSettings,
+    base: pl.DataFrame,
+    lp: LPSolution | None = None,
+    solve_lp: bool = True,
+    fix_settled: bool = False,
+    rens_budget: float | None = None,
 ) -> WarmStart:
     """LP bound, RENS plan and the baseline, polished; the cheapest one becomes the start.
 
-    Spends at most ~30 % of settings.time_limit_s on the RENS MIP."""
+    ``lp`` is the model's LP relaxation when the caller has it already (column generation);
+    otherwise it is solved here unless ``solve_lp`` is false. Spends at most ~30 % of
+    settings.time_limit_s on the RENS MIP."""
     t0 = time.perf_counter()
     best, best_cost = None, np.inf
 
@@ -130,14 +170,17 @@ def warm_start(
 
     consider(base)
     lp_bound = None
-    lp = lp_relaxation(arrays, settings)
+    if lp is None and solve_lp:
+        lp = lp_relaxation(arrays, settings)
     if lp is not None:
         lp_bound = lp.bound
         consider(rounded_plan(c, lp.values))
         if not proven(best_cost + arrays.objective_offset, lp_bound, settings.mip_gap):
             left = settings.time_limit_s - (time.perf_counter() - t0)
             budget = max(0.05, min(0.3 * settings.time_limit_s, 0.5 * left))
-            rens = rens_start(arrays, settings, lp, budget)
+            if rens_budget is not None:
+                budget = max(0.05, rens_budget - (time.perf_counter() - t0))
+            rens = rens_start(arrays, settings, lp, budget, fix_settled)
             if rens is not None:
                 consider(fills_from_values(arrays, rens))
     return WarmStart(best, lp_bound, time.perf_counter() - t0, lp)

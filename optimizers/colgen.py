@@ -1,0 +1,190 @@
+"""Column generation: the LP over every candidate, solved over the few that matter.
+
+Start from each line's cheapest candidates (and the rule-based plan's), solve the LP, price
+*all* candidates with its duals through the Lagrangian relaxation (``optimizers.lagrange``:
+one vectorised knapsack per line), add the ones the relaxation would fill from, and re-solve
+from the previous basis. Each round's relaxation value is a valid lower bound for the full
+problem; the rounds stop when no candidate is worth adding (the restricted LP is then the full
+LP), when the bound meets the restricted LP, or when the time is up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import polars as pl
+
+from optimizers.candidates import Candidates
+from optimizers.lagrange import Evaluation, Prices, Relaxation, evaluate, prices_from_lp
+from optimizers.model import ModelArrays, build_model_arrays, row_subset
+from optimizers.solvers import highs_model, quiet_stdout
+from optimizers.types import AllocationSettings
+from optimizers.warmstart import LATE_ROWS, LPSolution
+
+MAX_ROUNDS = 12
+PER_LINE = 1  # candidates added per line and round
+
+
+@dataclass(frozen=True)
+class ColumnGeneration:
+    """The last restricted model, its LP, and the best valid bound met on the way."""
+
+    candidates: Candidates
+    arrays: ModelArrays
+    lp: LPSolution | None
+    bound: float | None
+    prices: Prices | None
+    evaluation: Evaluation | None
+    rounds: int
+    added: list[int]
+    seconds: float
+    lp_seconds: list[float]
+
+
+def _col_keys(a: ModelArrays) -> np.ndarray:
+    """A key per column that survives rebuilding the model with more candidates."""
+    o = a.offsets
+    keys = np.empty(a.n_cols, dtype=object)
+    keys[: o["b"]] = [("x", int(k)) for k in a.x_cand]
+    keys[o["b"] : o["y"]] = [("b", int(k)) for k in a.b_line]
+    real = a.group_col >= o["y"]
+    keys[a.group_col[real]] = [("y", int(k)) for k in a.group_ids[real]]
+    keys[o["z"] : o["w"]] = [("z", int(k)) for k in a.z_pair]
+    keys[o["w"] : o["end"]] = [("w", int(k)) for k in a.w_pair]
+    return keys
+
+
+def _row_keys(a: ModelArrays) -> list[tuple[str, int]]:
+    key = a.row_key.copy()
+    link = a.row_kind == "link"
+    key[link] = a.x_cand[key[link]]  # link rows are keyed by their x column: use its cand
+    return list(zip(a.row_kind.tolist(), key.tolist(), strict=True))
+
+
+def _mapped_basis(old_basis, old: ModelArrays, old_rows: np.ndarray, new: ModelArrays):
+    """The previous basis carried over by key; new columns at 0, new rows' slacks basic."""
+    import highspy
+
+    lower, basic = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic
+    col_status = dict(zip(_col_keys(old).tolist(), old_basis.col_status, strict=True))
+    keys_old = _row_keys(old)
+    row_status = dict(zip([keys_old[i] for i in old_rows], old_basis.row_status, strict=True))
+    basis = highspy.HighsBasis()
+    basis.col_status = [col_status.get(k, lower) for k in _col_keys(new).tolist()]
+    basis.row_status = [row_status.get(k, basic) for k in _row_keys(new)]
+    basis.alien = True
+    return basis
+
+
+def _solve_lp(arrays: ModelArrays, settings: AllocationSettings, time_limit: float, basis=None):
+    """(highs, LP solution or None, original row of each HiGHS row)."""
+    import highspy
+
+    late = np.isin(arrays.row_kind, LATE_ROWS) if basis is None else np.zeros(0, bool)
+    if late.any():  # cold start: the capacity rows slow the first solve down; add them after
+        highs = highs_model(row_subset(arrays, ~late), settings, relax=True, time_limit=time_limit)
+        t0 = time.perf_counter()
+        with quiet_stdout():
+            highs.run()
+        rows = row_subset(arrays, late)
+        inf = highspy.kHighsInf
+        highs.addRows(
+            rows.n_rows, np.where(np.isinf(rows.row_lb), -inf, rows.row_lb),
+            np.where(np.isinf(rows.row_ub), inf, rows.row_ub), len(rows.data),
+            rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data,
+        )  # fmt: skip
+        highs.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - t0)))
+        order = np.r_[np.flatnonzero(~late), np.flatnonzero(late)]
+    else:
+        highs = highs_model(arrays, settings, relax=True, time_limit=time_limit)
+        if basis is not None:
+            highs.setBasis(basis)
+        order = np.arange(arrays.n_rows)
+    with quiet_stdout():
+        highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return highs, None, order
+    sol = highs.getSolution()
+    dual = np.empty(arrays.n_rows)
+    dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
+    lp = LPSolution(
+        float(highs.getInfo().objective_function_value) + arrays.objective_offset,
+        np.asarray(sol.col_value, dtype=np.float64),
+        np.asarray(sol.col_dual, dtype=np.float64),
+        dual,
+    )
+    return highs, lp, order
+
+
+def _attractive(r: Relaxation, ev: Evaluation, chosen: np.ndarray) -> np.ndarray:
+    """For each line the relaxation fills from outside the model: its PER_LINE cheapest
+    candidates outside the model (at the current prices)."""
+    outside = ~np.isin(r.cand, chosen)
+    lines = np.zeros(r.n_lines, dtype=bool)
+    lines[r.line[outside & (ev.take > 0)]] = True
+    idx = np.flatnonzero(outside & lines[r.line])
+    if len(idx) == 0:
+        return idx
+    order = idx[np.lexsort((ev.rate[idx], r.line[idx]))]
+    line = r.line[order]
+    pos = np.arange(len(order))
+    first = np.r_[True, line[1:] != line[:-1]]
+    rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    return np.sort(r.cand[order[rank < PER_LINE]])
+
+
+def _restricted(c: Candidates, chosen: np.ndarray) -> Candidates:
+    kept = c.candidates.filter(pl.col("cand_idx").is_in(pl.Series(chosen).implode()))
+    return replace(c, candidates=kept)
+
+
+def column_generation(
+    c: Candidates,
+    r: Relaxation,
+    start: np.ndarray,
+    settings: AllocationSettings,
+    time_limit: float,
+) -> ColumnGeneration:
+    """Rounds of restricted LP + pricing over all candidates, from the cand_idx in ``start``."""
+    t0 = time.perf_counter()
+    chosen = np.unique(start)
+    model_c = _restricted(c, chosen)
+    arrays = build_model_arrays(model_c)
+    best = None
+    lp = basis = prices = evaluation = None
+    added: list[int] = []
+    lp_seconds: list[float] = []
+    rounds = 0
+    while rounds < MAX_ROUNDS:
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        t_lp = time.perf_counter()
+        highs, round_lp, order = _solve_lp(arrays, settings, left, basis)
+        lp_seconds.append(round(time.perf_counter() - t_lp, 2))
+        if round_lp is None:
+            break
+        rounds += 1
+        lp, model_c_done, arrays_done = round_lp, model_c, arrays
+        p = prices_from_lp(r, arrays, lp.row_dual)
+        ev = evaluate(r, p)
+        if best is None or ev.bound > best:
+            best, prices, evaluation = ev.bound, p, ev
+        if best >= lp.bound - 1e-7 * max(1.0, abs(lp.bound)):
+            break  # the restricted LP is proven to be the full LP
+        new = _attractive(r, ev, chosen)
+        if len(new) == 0:
+            break
+        added.append(len(new))
+        chosen = np.union1d(chosen, new)
+        old_basis, old_arrays = highs.getBasis(), arrays
+        model_c = _restricted(c, chosen)
+        arrays = build_model_arrays(model_c)
+        basis = _mapped_basis(old_basis, old_arrays, order, arrays)
+    if lp is None:
+        return ColumnGeneration(model_c, arrays, None, None, None, None, 0, added,
+                                time.perf_counter() - t0, lp_seconds)  # fmt: skip
+    return ColumnGeneration(model_c_done, arrays_done, lp, best, prices, evaluation, rounds,
+                            added, time.perf_counter() - t0, lp_seconds)  # fmt: skip
