@@ -15,7 +15,7 @@ import polars as pl
 from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates, prune_candidates
 from optimizers.check import violations
-from optimizers.colgen import column_generation
+from optimizers.colgen import column_generation, starting_set
 from optimizers.extract import assemble_result, fills_from_values
 from optimizers.lagrange import full_bound, priced_plan, relaxation
 from optimizers.model import build_model_arrays
@@ -108,8 +108,8 @@ def allocate(
     if model_c is not c:
         # Large run: grow the model from the cheapest candidates by column generation.
         relax = relaxation(c)
-        cg = column_generation(c, relax, model_c.candidates["cand_idx"].to_numpy(), settings,
-                               CG_SHARE * settings.time_limit_s)  # fmt: skip
+        start = starting_set(relax, per_line(settings, c), base["cand_idx"].to_numpy())
+        cg = column_generation(c, relax, start, settings, CG_SHARE * settings.time_limit_s)
         model_c, arrays = cg.candidates, cg.arrays
     else:
         arrays = build_model_arrays(model_c)
@@ -181,10 +181,13 @@ def _unpruned(c, relax, cg, fills, status, message, settings):
     gap = _gap(plan_obj, bound)
     if status != "fallback_baseline":
         status = "optimal" if gap is not None and gap <= settings.mip_gap else "feasible"
+    lp_part = "" if cg.lp is None else f", restricted LP {cg.lp.bound:,.2f}"
+    cg_part = "" if cg.bound is None else f", from its duals {cg.bound:,.2f}"
     note = (
-        f"column generation: {cg.rounds} LP round(s), {cg.candidates.candidates.height:,} of "
-        f"{c.candidates.height:,} candidates in the model; bound from the Lagrangian "
-        f"relaxation over all candidates"
+        f"column generation: {cg.rounds} LP round(s) in {cg.seconds:.1f} s, "
+        f"{cg.candidates.candidates.height:,} of {c.candidates.height:,} candidates in the "
+        f"model{lp_part}; bound from the Lagrangian relaxation over all candidates"
+        f"{cg_part}, after {found.iterations} price steps {found.bound:,.2f}"
     )
     return fills, bound, status, (message + "; " if message else "") + note
 

@@ -79,7 +79,7 @@ def _mapped_basis(old_basis, old: ModelArrays, old_rows: np.ndarray, new: ModelA
 
 
 def _solve_lp(arrays: ModelArrays, settings: AllocationSettings, time_limit: float, basis=None):
-    """(highs, LP solution or None, original row of each HiGHS row)."""
+    """(highs, LP solution or None, original row of each HiGHS row, row duals or None)."""
     import highspy
 
     late = np.isin(arrays.row_kind, LATE_ROWS) if basis is None else np.zeros(0, bool)
@@ -104,10 +104,14 @@ def _solve_lp(arrays: ModelArrays, settings: AllocationSettings, time_limit: flo
         order = np.arange(arrays.n_rows)
     with quiet_stdout():
         highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return highs, None, order
     sol = highs.getSolution()
     dual = np.empty(arrays.n_rows)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not sol.dual_valid:
+            return highs, None, order, None
+        # Out of time: the dual simplex's duals are still prices, and any prices bound.
+        dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
+        return highs, None, order, dual
     dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
     lp = LPSolution(
         float(highs.getInfo().objective_function_value) + arrays.objective_offset,
@@ -115,7 +119,7 @@ def _solve_lp(arrays: ModelArrays, settings: AllocationSettings, time_limit: flo
         np.asarray(sol.col_dual, dtype=np.float64),
         dual,
     )
-    return highs, lp, order
+    return highs, lp, order, dual
 
 
 def _attractive(r: Relaxation, ev: Evaluation, chosen: np.ndarray) -> np.ndarray:
@@ -133,6 +137,18 @@ def _attractive(r: Relaxation, ev: Evaluation, chosen: np.ndarray) -> np.ndarray
     first = np.r_[True, line[1:] != line[:-1]]
     rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
     return np.sort(r.cand[order[rank < PER_LINE]])
+
+
+def starting_set(r: Relaxation, per_line: int, keep: np.ndarray) -> np.ndarray:
+    """cand_idx of each line's ``per_line`` lowest price-free rates (fixed costs spread over the
+    lines that can share them, as the relaxation sees them) plus ``keep``."""
+    rate = r.unit_obj + r.fshare
+    order = np.lexsort((r.cand, rate, r.line))
+    line = r.line[order]
+    pos = np.arange(len(order))
+    first = np.r_[True, line[1:] != line[:-1]]
+    rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    return np.union1d(r.cand[order[rank < per_line]], keep)
 
 
 def _restricted(c: Candidates, chosen: np.ndarray) -> Candidates:
@@ -162,9 +178,14 @@ def column_generation(
         if left <= 0:
             break
         t_lp = time.perf_counter()
-        highs, round_lp, order = _solve_lp(arrays, settings, left, basis)
+        highs, round_lp, order, dual = _solve_lp(arrays, settings, left, basis)
         lp_seconds.append(round(time.perf_counter() - t_lp, 2))
         if round_lp is None:
+            if dual is not None and (best is None or lp is None):
+                p = prices_from_lp(r, arrays, dual)
+                ev = evaluate(r, p)
+                if best is None or ev.bound > best:
+                    best, prices, evaluation = ev.bound, p, ev
             break
         rounds += 1
         lp, model_c_done, arrays_done = round_lp, model_c, arrays
@@ -184,7 +205,7 @@ def column_generation(
         arrays = build_model_arrays(model_c)
         basis = _mapped_basis(old_basis, old_arrays, order, arrays)
     if lp is None:
-        return ColumnGeneration(model_c, arrays, None, None, None, None, 0, added,
+        return ColumnGeneration(model_c, arrays, None, best, prices, evaluation, 0, added,
                                 time.perf_counter() - t0, lp_seconds)  # fmt: skip
     return ColumnGeneration(model_c_done, arrays_done, lp, best, prices, evaluation, rounds,
                             added, time.perf_counter() - t0, lp_seconds)  # fmt: skip

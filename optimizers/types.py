@@ -49,9 +49,11 @@ class AllocationSettings:
     pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
     threads: int = 1
     seed: int = 0
-    # Keep only the k cheapest candidates per line (plus the baseline's) in the MIP. 0 = auto:
-    # all of them up to AUTO_PRUNE_CANDIDATES candidates, else AUTO_PER_LINE; -1 = always all.
-    # With pruning, the bound comes from the Lagrangian relaxation over every candidate.
+    # Candidates per line the model starts from. 0 = automatic: the whole model up to
+    # AUTO_PRUNE_CANDIDATES candidates, else column generation from each line's
+    # AUTO_PER_LINE cheapest (plus the baseline's); k > 0 = column generation from k; -1 = the
+    # whole model always. With column generation the bound is the Lagrangian relaxation's
+    # over every candidate.
     candidates_per_line: int = 0
 
 

@@ -57,9 +57,11 @@ class AllocationConfig(dg.Config):
         default=_DEFAULTS.candidates_per_line,
         ge=-1,
         description=(
-            "Candidate nodes per line the solver considers: 0 = automatic (all on runs up to "
-            "100,000 candidates, else the 4 cheapest plus the rule-based plan's), -1 = always "
-            "all, k = the k cheapest. The reported bound always covers every candidate."
+            "How many candidate nodes per line the model starts from: 0 = automatic (all of "
+            "them on runs up to 100,000 candidates; above, column generation from the 2 "
+            "cheapest plus the rule-based plan's, adding the ones the LP prices say pay), "
+            "k = column generation from the k cheapest, -1 = always the whole model. The "
+            "reported bound always covers every candidate."
         ),
     )
     ship_from_store: bool = Field(
