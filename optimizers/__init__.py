@@ -7,7 +7,7 @@ Pure functions over Polars frames: no Dagster, no DuckDB. Stages, each callable 
 
 from optimizers.allocate import allocate, allocate_baseline, evaluate_plan
 from optimizers.baseline import baseline_fills
-from optimizers.candidates import Candidates, build_candidates, prune_candidates
+from optimizers.candidates import Candidates, build_candidates
 from optimizers.extract import assemble_result, extract_plan, fills_from_values
 from optimizers.model import ModelArrays, build_model_arrays
 from optimizers.objective import TERMS, objective_terms
@@ -18,6 +18,6 @@ __all__ = [
     "TERMS", "AllocationInputs", "AllocationResult", "AllocationSettings", "Candidates",
     "ModelArrays", "SolveOutcome", "SolveStats", "allocate", "allocate_baseline",
     "assemble_result", "baseline_fills", "build_candidates", "build_model_arrays",
-    "evaluate_plan", "extract_plan", "fills_from_values", "objective_terms", "prune_candidates",
+    "evaluate_plan", "extract_plan", "fills_from_values", "objective_terms",
     "solve", "solve_highspy", "solve_pulp",
 ]  # fmt: skip

@@ -13,15 +13,15 @@ import numpy as np
 import polars as pl
 
 from optimizers.baseline import baseline_fills
-from optimizers.candidates import Candidates, build_candidates, prune_candidates
+from optimizers.candidates import Candidates, build_candidates
 from optimizers.check import violations
-from optimizers.colgen import column_generation, starting_set
 from optimizers.extract import assemble_result, fills_from_values
 from optimizers.lagrange import full_bound, priced_plan, relaxation
+from optimizers.large import solve_large
 from optimizers.model import build_model_arrays
 from optimizers.objective import empty_fills, objective_terms
 from optimizers.polish import polish_fills
-from optimizers.solvers import SolveOutcome, solve
+from optimizers.solvers import solve
 from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
 from optimizers.warmstart import warm_start
 
@@ -31,7 +31,6 @@ TOLERANCE = 1e-6
 # lines: 17 s). Measured in BENCHMARKS.md.
 AUTO_PRUNE_CANDIDATES = 100_000
 AUTO_PER_LINE = 2  # the column generation's starting model: 2 cheapest + the baseline's
-CG_SHARE = 0.6  # of the time limit, for column generation (LP rounds) on a large run
 BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a large run
 SOLVERS = ("highs", "cbc", "highspy")
 
@@ -88,9 +87,9 @@ def allocate(
     base_obj = baseline.stats.objective
 
     t1 = time.perf_counter()
-    model_c = prune_candidates(c, per_line(settings, c), keep=base)
+    large_run = per_line(settings, c) > 0
     common = {"method": "optimizer", "solver": settings.solver}
-    if model_c.candidates.is_empty():
+    if c.candidates.is_empty():
         obj = objective_terms(c, empty_fills())["objective"]
         stats = SolveStats(
             **common,
@@ -104,37 +103,30 @@ def allocate(
         )
         return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
 
-    relax = cg = None
-    if model_c is not c:
-        # Large run: grow the model from the cheapest candidates by column generation.
-        relax = relaxation(c)
-        start = starting_set(relax, per_line(settings, c), base["cand_idx"].to_numpy())
-        cg = column_generation(c, relax, start, settings, CG_SHARE * settings.time_limit_s)
-        model_c, arrays = cg.candidates, cg.arrays
-    else:
-        arrays = build_model_arrays(model_c)
-    t2 = time.perf_counter()
-    if cg is None:
-        warm = warm_start(model_c, arrays, settings, base)
+    if not large_run:
+        arrays = build_model_arrays(c)
+        t2 = time.perf_counter()
+        warm = warm_start(c, arrays, settings, base)
         left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
         outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
         build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
+        solve_s = warm.seconds + outcome.solve_seconds
+        found = None if outcome.values is None else fills_from_values(arrays, outcome.values)
+        status, message, bound = outcome.status, outcome.message, outcome.best_bound
     else:
-        # Large run: the restricted MIP is the LP-settled lines fixed, the rest decided by
-        # HiGHS (RENS) within what is left after column generation and the bound's share.
-        left = settings.time_limit_s * (1 - BOUND_SHARE) - cg.seconds
-        warm = warm_start(model_c, arrays, settings, base, lp=cg.lp, solve_lp=False,
-                          fix_settled=True, rens_budget=max(left, 1.0))  # fmt: skip
-        objective = None if warm.values is None else float(arrays.cost @ warm.values)
-        outcome = SolveOutcome(settings.solver, "time_limit", warm.values, objective, None,
-                               None, 0.0, 0.0)  # fmt: skip
-        build_s = (t_cand - t0) + (t2 - t1) - cg.seconds
-    spent = warm.seconds + (cg.seconds if cg else 0.0)
+        # Large run: column generation (in parts above PARTITION_LINES lines), then a bound
+        # over every candidate from the Lagrangian relaxation.
+        relax = relaxation(c)
+        t2 = time.perf_counter()
+        large = solve_large(c, relax, base, per_line(settings, c), settings,
+                            (1 - BOUND_SHARE) * settings.time_limit_s)  # fmt: skip
+        build_s, solve_s = (t_cand - t0) + (t2 - t1), large.seconds
+        found, status, message, bound = large.fills, "time_limit", "", None
 
     t3 = time.perf_counter()
-    fills, status, message, fell_back = None, outcome.status, outcome.message, False
-    if outcome.values is not None:
-        fills = polish_fills(c, fills_from_values(arrays, outcome.values))
+    fills, fell_back = None, False
+    if found is not None:
+        fills = polish_fills(c, found)
         broken = violations(c, fills)
         if broken:
             fills, message = None, "solver plan rejected: " + "; ".join(broken)
@@ -145,11 +137,9 @@ def allocate(
         # The solver stopped (gap or time) at a plan worse than the baseline: keep the better.
         fills = base
         message = "the rule-based plan beat the solver's incumbent and was kept"
-    bound = outcome.best_bound
-    if cg is not None:
-        # The solver's bound holds for the restricted model only: bound the full problem.
-        fills, bound, status, message = _unpruned(c, relax, cg, fills, status, message,
-                                                  settings)  # fmt: skip
+    if large_run:
+        fills, bound, status, message = _bounded(c, relax, large, fills, status, message,
+                                                 settings)  # fmt: skip
     stats = SolveStats(
         **common,
         status=status,
@@ -158,7 +148,7 @@ def allocate(
         gap=None,
         seconds=0.0,
         build_seconds=build_s,
-        solve_seconds=spent + outcome.solve_seconds,
+        solve_seconds=solve_s,
         extract_seconds=time.perf_counter() - t3,
         fell_back=fell_back,
         message=message,
@@ -167,27 +157,27 @@ def allocate(
     return replace(result, stats=replace(result.stats, gap=_gap(result.stats.objective, bound)))
 
 
-def _unpruned(c, relax, cg, fills, status, message, settings):
-    """Bound the full problem (Lagrangian relaxation over every candidate, from the column
-    generation's best prices), try the plan those prices suggest, restate status and gap."""
+def _bounded(c, relax, large, fills, status, message, settings):
+    """Bound the full problem (Lagrangian relaxation over every candidate, from the parts'
+    best prices), try the plan those prices suggest, restate status and gap."""
     plan_obj = objective_terms(c, fills)["objective"]
     budget = max(1.0, BOUND_SHARE * settings.time_limit_s)
-    found = full_bound(relax, cg.prices, plan_obj, budget)
+    found = full_bound(relax, large.prices, plan_obj, budget)
     priced = polish_fills(c, priced_plan(c, relax, found.evaluation))
     if not violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
         fills, plan_obj = priced, objective_terms(c, priced)["objective"]
         message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
-    bound = max(found.bound, cg.bound if cg.bound is not None else -np.inf)
+    bound = max(found.bound, large.bound if large.bound is not None else -np.inf)
     gap = _gap(plan_obj, bound)
     if status != "fallback_baseline":
         status = "optimal" if gap is not None and gap <= settings.mip_gap else "feasible"
-    lp_part = "" if cg.lp is None else f", restricted LP {cg.lp.bound:,.2f}"
-    cg_part = "" if cg.bound is None else f", from its duals {cg.bound:,.2f}"
+    rounds = sum(p.rounds for p in large.parts)
+    in_model = sum(p.candidates.candidates.height for p in large.parts)
     note = (
-        f"column generation: {cg.rounds} LP round(s) in {cg.seconds:.1f} s, "
-        f"{cg.candidates.candidates.height:,} of {c.candidates.height:,} candidates in the "
-        f"model{lp_part}; bound from the Lagrangian relaxation over all candidates"
-        f"{cg_part}, after {found.iterations} price steps {found.bound:,.2f}"
+        f"column generation in {len(large.parts)} part(s): {rounds} LP round(s) in "
+        f"{large.seconds:.1f} s, {in_model:,} of {c.candidates.height:,} candidates in the "
+        f"models; bound from the Lagrangian relaxation over all candidates after "
+        f"{found.iterations} price steps"
     )
     return fills, bound, status, (message + "; " if message else "") + note
 

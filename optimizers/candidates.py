@@ -12,7 +12,7 @@ belongs to an (order, node) *pair*, which pays the node's handling cost per orde
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -291,32 +291,3 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         pairs=pair_frame,
         settings=settings,
     )
-
-
-def prune_candidates(c: Candidates, per_line: int, keep: pl.DataFrame | None = None) -> Candidates:
-    """Keep the ``per_line`` cheapest candidates of each line (by standalone cost) plus ``keep``.
-
-    A heuristic for very large runs: the model's bound then holds for the restricted model only.
-    ``keep`` (cand_idx) lets the caller retain e.g. the baseline's choices, so the restricted
-    model still contains the baseline plan.
-    """
-    if per_line <= 0:
-        return c
-    cands = c.candidates.join(c.lines.select("line_idx", "quantity"), on="line_idx")
-    standalone = (
-        cands.join(
-            c.groups.select("group_idx", pl.col("cost_per_package").alias("_pkg")), on="group_idx"
-        )
-        .join(c.pairs.select("pair_idx", "handling_cost_per_order"), on="pair_idx")
-        .with_columns(
-            _cost=pl.col("_pkg")
-            + pl.col("handling_cost_per_order")
-            + pl.col("quantity") * pl.col("unit_obj")
-        )
-        .with_columns(_r=pl.col("_cost").rank("ordinal").over("line_idx"))
-    )
-    chosen = standalone.filter(pl.col("_r") <= per_line).select("cand_idx")
-    if keep is not None:
-        chosen = pl.concat([chosen, keep.select(pl.col("cand_idx").cast(pl.Int64))]).unique()
-    kept = c.candidates.join(chosen, on="cand_idx", how="semi").sort("cand_idx")
-    return replace(c, candidates=kept)

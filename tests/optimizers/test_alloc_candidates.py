@@ -8,8 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from optimizers import baseline_fills, build_candidates, build_model_arrays, prune_candidates
+from optimizers import baseline_fills, build_candidates, build_model_arrays
+from optimizers.colgen import starting_set
 from optimizers.geo import band_index, haversine_km
+from optimizers.lagrange import relaxation
 from optimizers.model import start_vector
 from optimizers.synthetic import synthetic_inputs
 from optimizers.types import AllocationSettings
@@ -79,15 +81,19 @@ def test_lines_without_candidates_get_the_furthest_funnel_stage():
                    "O4": "excluded", "O5": "unknown_sku"}  # fmt: skip
 
 
-def test_pruning_keeps_the_cheapest_and_the_kept_ones():
+def test_the_starting_set_keeps_each_lines_cheapest_rates_and_the_kept_ones():
     inputs = synthetic_inputs(150, 12, seed=3)
     c = build_candidates(inputs, AllocationSettings())
-    base = baseline_fills(c)
-    pruned = prune_candidates(c, 2, keep=base)
-    per_line = pruned.candidates.group_by("line_idx").len()["len"]
-    assert per_line.max() <= 2 + base.group_by("cand_idx").len().height
-    assert set(base["cand_idx"]) <= set(pruned.candidates["cand_idx"])
-    assert prune_candidates(c, 0) is c
+    base = baseline_fills(c)["cand_idx"].to_numpy()
+    r = relaxation(c)
+    start = starting_set(r, 2, base)
+    assert set(base) <= set(start)
+    chosen = np.isin(r.cand, start)
+    rate = r.unit_obj + r.fshare
+    for li in np.unique(r.line)[:40]:
+        mine = r.line == li
+        cheapest = np.sort(rate[mine])[: min(2, mine.sum())]
+        assert np.all(np.isin(cheapest, rate[mine & chosen]))
 
 
 def _activity(arrays, values):

@@ -8,10 +8,11 @@ import pytest
 
 from contracts.stock import available_to_promise
 from optimizers import allocate, build_candidates, build_model_arrays
+from optimizers import large as large_module
 from optimizers.baseline import baseline_fills
-from optimizers.candidates import prune_candidates
-from optimizers.colgen import _mapped_basis, _solve_lp, column_generation
+from optimizers.colgen import _mapped_basis, _restricted, _solve_lp, column_generation, starting_set
 from optimizers.lagrange import relaxation
+from optimizers.large import _shares
 from optimizers.types import AllocationInputs, AllocationSettings
 from optimizers.warmstart import lp_relaxation
 from samples.generator import generate_inbox
@@ -31,8 +32,9 @@ def instance():
 
 def test_rounds_add_candidates_and_every_bound_holds(instance):
     _, c, full_lp = instance
-    start = prune_candidates(c, 1, keep=baseline_fills(c)).candidates["cand_idx"].to_numpy()
-    cg = column_generation(c, relaxation(c), start, SETTINGS, time_limit=60)
+    r = relaxation(c)
+    start = starting_set(r, 1, baseline_fills(c)["cand_idx"].to_numpy())
+    cg = column_generation(c, r, start, SETTINGS, time_limit=60)
     assert cg.rounds >= 2 and all(n > 0 for n in cg.added)
     assert len(start) < cg.candidates.candidates.height < c.candidates.height
     tol = 1e-6 * abs(full_lp.bound)
@@ -44,7 +46,8 @@ def test_rounds_add_candidates_and_every_bound_holds(instance):
 
 def test_a_re_solve_starts_from_the_previous_basis(instance):
     _, c, _ = instance
-    arrays = build_model_arrays(prune_candidates(c, 2))
+    start = starting_set(relaxation(c), 2, np.zeros(0, dtype=np.int64))
+    arrays = build_model_arrays(_restricted(c, start))
     highs, lp, order, _ = _solve_lp(arrays, SETTINGS, 60)
     assert lp is not None and highs.getInfo().simplex_iteration_count > 0
     basis = _mapped_basis(highs.getBasis(), arrays, order, arrays)
@@ -65,3 +68,29 @@ def test_a_large_run_plan_is_feasible_and_bounded_by_the_full_problem(instance):
     assert s.objective <= result.baseline.stats.objective + 1e-6
     assert s.gap == pytest.approx((s.objective - s.best_bound) / s.objective)
     assert np.isfinite(s.best_bound)
+
+
+def test_capacity_shares_add_up_and_follow_what_each_part_could_use():
+    total = np.array([10.0, 7.0, np.inf, 0.0, 5.0])
+    part = np.array([0, 1, 0, 1, 2, 0])
+    key = np.array([0, 0, 1, 1, 2, 3])
+    weight = np.array([3.0, 1.0, 1.0, 1.0, 5.0, 2.0])
+    shares = _shares(total, part, key, weight, 3)
+    assert shares[:, 0].tolist() == [8.0, 2.0, 0.0]  # 7.5 / 2.5 / 0: remainder to the larger
+    assert shares[:, 1].tolist() == [4.0, 3.0, 0.0]  # 3.5 / 3.5: ties in part order
+    assert np.all(np.isinf(shares[:, 2]))  # no limit stays no limit
+    assert shares[:, 3].tolist() == [0.0, 0.0, 0.0]
+    assert shares[:, 4].tolist() == [2.0, 2.0, 1.0]  # nobody can use it: an even split
+
+
+def test_a_run_in_parts_is_feasible_and_its_bound_holds(instance, monkeypatch):
+    inputs, _, full_lp = instance
+    monkeypatch.setattr(large_module, "PARTITION_LINES", 100)
+    monkeypatch.setattr(large_module, "PART_LINES", 200)
+    settings = AllocationSettings(candidates_per_line=2, time_limit_s=30)
+    result = allocate(inputs, settings)
+    Referee(inputs, settings).check(result)
+    s = result.stats
+    assert "part(s)" in s.message and "in 1 part(s)" not in s.message
+    assert s.best_bound <= full_lp.bound + 1e-6 * abs(full_lp.bound) <= s.objective + 1e-6
+    assert s.objective <= result.baseline.stats.objective + 1e-6
