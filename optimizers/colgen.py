@@ -23,7 +23,7 @@ from optimizers.solvers import highs_model, quiet_stdout
 from optimizers.types import AllocationSettings
 from optimizers.warmstart import LATE_ROWS, LPSolution
 
-MAX_ROUNDS = 12
+MAX_ROUNDS = 40
 PER_LINE = 1  # candidates added per line and round
 
 
