@@ -16,7 +16,7 @@ from optimizers.baseline import baseline_fills
 from optimizers.candidates import Candidates, build_candidates
 from optimizers.check import violations
 from optimizers.extract import assemble_result, fills_from_values
-from optimizers.lagrange import evaluate, full_bound, priced_plan, relaxation, with_pruned
+from optimizers.lagrange import full_bound, priced_plan, relaxation
 from optimizers.large import solve_large
 from optimizers.model import build_model_arrays
 from optimizers.objective import empty_fills, objective_terms
@@ -168,11 +168,6 @@ def _bounded(c, relax, large, fills, status, message, settings):
         fills, plan_obj = priced, objective_terms(c, priced)["objective"]
         message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
     bound = max(found.bound, large.bound if large.bound is not None else -np.inf)
-    if c.pruned is not None:  # price the candidates dropped at generation exactly, not by floor
-        exact = with_pruned(relax, c)
-        prices = found.prices.copy()
-        prices.spread = np.r_[prices.spread, np.ones(len(exact.ub) - len(prices.spread))]
-        bound = max(bound, evaluate(exact, prices).bound)
     gap = _gap(plan_obj, bound)
     if status != "fallback_baseline":
         status = "optimal" if gap is not None and gap <= settings.mip_gap else "feasible"

@@ -48,10 +48,6 @@ class Candidates:
     groups: pl.DataFrame
     pairs: pl.DataFrame
     settings: AllocationSettings
-    # Candidates dropped at generation (large runs), compact: line_idx, order_idx, node_idx,
-    # atp_idx, is_ship, rate (price-free: unit_obj + share_fixed), share_order_cap,
-    # share_parcel, ub. Only the bound looks at them.
-    pruned: pl.DataFrame | None = None
 
 
 def _costed(cands: pl.DataFrame, settings: AllocationSettings) -> pl.DataFrame:
@@ -209,9 +205,8 @@ def _ranked(cands: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pruned(cands: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(kept candidates, per-line floor of the dropped ones' price-free rate, the dropped ones
-    in compact form for the bound)."""
+def _pruned(cands: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept candidates, per-line floor of the dropped ones' price-free rate)."""
     standalone = (
         pl.col("cost_per_package").fill_null(0.0) + pl.col("quantity") * pl.col("unit_obj")
     )
@@ -219,21 +214,12 @@ def _pruned(cands: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame,
         _cheap=pl.struct(standalone, "node_idx", "mode").rank("ordinal").over("line_idx")
     )
     kept_mask = (pl.col("_cheap") <= keep) | (pl.col("rank") <= keep)
-    dropped = cands.filter(~kept_mask)
-    floor = dropped.group_by("line_idx").agg(
-        pruned_floor=(pl.col("unit_obj") + pl.col("share_fixed")).min()
+    floor = (
+        cands.filter(~kept_mask)
+        .group_by("line_idx")
+        .agg(pruned_floor=(pl.col("unit_obj") + pl.col("share_fixed")).min())
     )
-    compact = dropped.select(
-        pl.col("line_idx", "order_idx").cast(pl.Int32),
-        pl.col("node_idx").cast(pl.Int32),
-        pl.col("atp_idx").cast(pl.Int32),
-        pl.col("mode") != PICKUP,
-        rate=(pl.col("unit_obj") + pl.col("share_fixed")).cast(pl.Float32),
-        share_order_cap=pl.col("share_order_cap").cast(pl.Float32),
-        share_parcel=pl.col("share_parcel").cast(pl.Float32),
-        ub=pl.col("ub").cast(pl.Int32),
-    ).rename({"mode": "is_ship"})
-    return cands.filter(kept_mask).drop("_cheap"), floor, compact
+    return cands.filter(kept_mask).drop("_cheap"), floor
 
 
 def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> Candidates:
@@ -242,7 +228,7 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
     lines = prep.lines
     known = lines.filter(pl.col("known_sku"))
     prune = known.height > GENERATION_PRUNE_LINES
-    parts, floors, dropped = [], [], []
+    parts, floors = [], []
     orders = known["order_idx"].unique().sort()
     step = max(1, int(CHUNK_LINES * orders.len() / max(known.height, 1)))
     for start in range(0, max(orders.len(), 1), step):
@@ -252,9 +238,8 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         local, groups, pair_frame = _grouped(cands, prep.nodes)
         cands = _ranked(_with_shares(local, groups, pair_frame))
         if prune:
-            cands, floor, compact = _pruned(cands, GENERATION_KEEP)
+            cands, floor = _pruned(cands, GENERATION_KEEP)
             floors.append(floor)
-            dropped.append(compact)
         parts.append(cands.drop(*_GROUP_COLS))
     cands, groups, pair_frame = _grouped(pl.concat(parts), prep.nodes)
     cands = (
@@ -305,5 +290,4 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         groups=groups,
         pairs=pair_frame,
         settings=settings,
-        pruned=pl.concat(dropped) if dropped else None,
     )

@@ -152,40 +152,6 @@ def relaxation(c: Candidates) -> Relaxation:
     )
 
 
-def with_pruned(r: Relaxation, c: Candidates) -> Relaxation:
-    """``r`` plus the candidates dropped at generation (``c.pruned``) as ordinary options, so
-    the bound prices them with their own stock and capacity rows instead of the per-line floor.
-    Their float32 figures are rounded down so the bound stays a lower bound."""
-    if c.pruned is None or c.pruned.is_empty():
-        return r
-    d = c.pruned
-    down = 1.0 - 2.0**-20
-
-    def f64(name: str) -> np.ndarray:
-        return d[name].cast(pl.Float64).to_numpy() * down
-
-    kept_lines = np.unique(c.candidates["line_idx"].to_numpy())
-    line = np.searchsorted(kept_lines, d["line_idx"].to_numpy())
-    order = d["order_idx"].to_numpy().astype(np.int64)
-    parcel_rows = np.isfinite(r.parcel_cap)
-    return replace(
-        r,
-        cand=np.r_[r.cand, np.full(d.height, -1)],
-        line=np.r_[r.line, line],
-        atp=np.r_[r.atp, d["atp_idx"].to_numpy().astype(np.int64)],
-        node=np.r_[r.node, d["node_idx"].to_numpy().astype(np.int64)],
-        order=np.r_[r.order, order],
-        group=np.r_[r.group, r.group.max(initial=-1) + 1 + np.arange(d.height)],
-        ship=np.r_[r.ship, d["is_ship"].to_numpy().astype(np.float64)],
-        unit_obj=np.r_[r.unit_obj, f64("rate")],
-        fshare=np.r_[r.fshare, np.zeros(d.height)],
-        kshare=np.r_[r.kshare, f64("share_order_cap")],
-        tshare=np.r_[r.tshare, np.where(parcel_rows[order], f64("share_parcel"), 0.0)],
-        ub=np.r_[r.ub, d["ub"].cast(pl.Float64).to_numpy()],
-        floor=np.full(len(r.floor), np.inf),
-    )
-
-
 def zero_prices(r: Relaxation) -> Prices:
     return Prices(
         np.zeros(len(r.atp_cap)),

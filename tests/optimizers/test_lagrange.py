@@ -18,7 +18,6 @@ from optimizers.lagrange import (
     priced_plan,
     prices_from_lp,
     relaxation,
-    with_pruned,
     zero_prices,
 )
 from optimizers.objective import objective_terms
@@ -126,13 +125,6 @@ def test_candidates_pruned_at_generation_keep_the_bound_valid(case, monkeypatch)
     rng = np.random.default_rng(1)
     for p in [zero_prices(r), *(_random_prices(r, rng) for _ in range(10))]:
         assert evaluate(r, p).bound <= lp.bound + 1e-6 * abs(lp.bound)
-    # the dropped candidates priced exactly: never below the floors, never above the LP bound
-    exact = with_pruned(r, pruned)
-    assert len(exact.ub) == c.candidates.height
-    for p in [zero_prices(r), *(_random_prices(r, rng) for _ in range(10))]:
-        padded = p.copy()
-        padded.spread = np.r_[p.spread, np.ones(len(exact.ub) - len(p.spread))]
-        floored, priced = evaluate(r, p).bound, evaluate(exact, padded).bound
-        assert floored - 1e-5 * abs(floored) <= priced <= lp.bound + 1e-6 * abs(lp.bound)
+    # without the floors the same relaxation could claim more than the true LP bound
     base = baseline_fills(pruned)
     assert violations(pruned, base) == []
