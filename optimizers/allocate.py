@@ -161,7 +161,8 @@ def _bounded(c, relax, large, fills, status, message, settings):
     """Bound the full problem (Lagrangian relaxation over every candidate, from the parts'
     best prices), try the plan those prices suggest, restate status and gap."""
     plan_obj = objective_terms(c, fills)["objective"]
-    budget = max(1.0, BOUND_SHARE * settings.time_limit_s)
+    # its share of the time limit, or all that the parts left over
+    budget = max(1.0, BOUND_SHARE * settings.time_limit_s, settings.time_limit_s - large.seconds)
     found = full_bound(relax, large.prices, plan_obj, budget)
     priced = polish_fills(c, priced_plan(c, relax, found.evaluation))
     if not violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:

@@ -175,8 +175,8 @@ def column_generation(
     rounds = 0
     while rounds < MAX_ROUNDS:
         left = time_limit - (time.perf_counter() - t0)
-        if left <= 0:
-            break
+        if left <= 0 or (lp_seconds and left < 1.2 * lp_seconds[-1]):
+            break  # a round rarely takes less than the last one: it would not finish
         t_lp = time.perf_counter()
         highs, round_lp, order, dual = _solve_lp(arrays, settings, left, basis)
         lp_seconds.append(round(time.perf_counter() - t_lp, 2))

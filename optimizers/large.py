@@ -30,7 +30,7 @@ from optimizers.warmstart import warm_start
 
 PARTITION_LINES = 30_000
 PART_LINES = 20_000
-CG_SHARE = 0.6  # of a part's time, for its LP rounds; the rest for its restricted MIP
+CG_SHARE = 0.75  # of a part's time, for its LP rounds; the rest for its restricted MIP
 
 
 @dataclass(frozen=True)
