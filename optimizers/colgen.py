@@ -18,10 +18,9 @@ import polars as pl
 
 from optimizers.candidates import Candidates
 from optimizers.lagrange import Evaluation, Prices, Relaxation, evaluate, prices_from_lp
-from optimizers.model import ModelArrays, build_model_arrays, row_subset
-from optimizers.solvers import highs_model, quiet_stdout
+from optimizers.model import ModelArrays, build_model_arrays
 from optimizers.types import AllocationSettings
-from optimizers.warmstart import LATE_ROWS, LPSolution
+from optimizers.warmstart import LPSolution, solve_relaxation
 
 MAX_ROUNDS = 40
 PER_LINE = 1  # candidates added per line and round
@@ -40,7 +39,6 @@ class ColumnGeneration:
     rounds: int
     added: list[int]
     seconds: float
-    lp_seconds: list[float]
 
 
 def _col_keys(a: ModelArrays) -> np.ndarray:
@@ -76,50 +74,6 @@ def _mapped_basis(old_basis, old: ModelArrays, old_rows: np.ndarray, new: ModelA
     basis.row_status = [row_status.get(k, basic) for k in _row_keys(new)]
     basis.alien = True
     return basis
-
-
-def _solve_lp(arrays: ModelArrays, settings: AllocationSettings, time_limit: float, basis=None):
-    """(highs, LP solution or None, original row of each HiGHS row, row duals or None)."""
-    import highspy
-
-    late = np.isin(arrays.row_kind, LATE_ROWS) if basis is None else np.zeros(0, bool)
-    if late.any():  # cold start: the capacity rows slow the first solve down; add them after
-        highs = highs_model(row_subset(arrays, ~late), settings, relax=True, time_limit=time_limit)
-        t0 = time.perf_counter()
-        with quiet_stdout():
-            highs.run()
-        rows = row_subset(arrays, late)
-        inf = highspy.kHighsInf
-        highs.addRows(
-            rows.n_rows, np.where(np.isinf(rows.row_lb), -inf, rows.row_lb),
-            np.where(np.isinf(rows.row_ub), inf, rows.row_ub), len(rows.data),
-            rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data,
-        )  # fmt: skip
-        highs.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - t0)))
-        order = np.r_[np.flatnonzero(~late), np.flatnonzero(late)]
-    else:
-        highs = highs_model(arrays, settings, relax=True, time_limit=time_limit)
-        if basis is not None:
-            highs.setBasis(basis)
-        order = np.arange(arrays.n_rows)
-    with quiet_stdout():
-        highs.run()
-    sol = highs.getSolution()
-    dual = np.empty(arrays.n_rows)
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        if not sol.dual_valid:
-            return highs, None, order, None
-        # Out of time: the dual simplex's duals are still prices, and any prices bound.
-        dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
-        return highs, None, order, dual
-    dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
-    lp = LPSolution(
-        float(highs.getInfo().objective_function_value) + arrays.objective_offset,
-        np.asarray(sol.col_value, dtype=np.float64),
-        np.asarray(sol.col_dual, dtype=np.float64),
-        dual,
-    )
-    return highs, lp, order, dual
 
 
 def _attractive(r: Relaxation, ev: Evaluation, chosen: np.ndarray) -> np.ndarray:
@@ -171,15 +125,15 @@ def column_generation(
     best = None
     lp = basis = prices = evaluation = None
     added: list[int] = []
-    lp_seconds: list[float] = []
+    last_round = 0.0  # seconds the last LP solve took
     rounds = 0
     while rounds < MAX_ROUNDS:
         left = time_limit - (time.perf_counter() - t0)
-        if left <= 0 or (lp_seconds and left < 1.2 * lp_seconds[-1]):
+        if left <= 0 or left < 1.2 * last_round:
             break  # a round rarely takes less than the last one: it would not finish
         t_lp = time.perf_counter()
-        highs, round_lp, order, dual = _solve_lp(arrays, settings, left, basis)
-        lp_seconds.append(round(time.perf_counter() - t_lp, 2))
+        highs, round_lp, order, dual = solve_relaxation(arrays, settings, left, basis)
+        last_round = round(time.perf_counter() - t_lp, 2)
         if round_lp is None:
             if dual is not None and (best is None or lp is None):
                 p = prices_from_lp(r, arrays, dual)
@@ -206,6 +160,6 @@ def column_generation(
         basis = _mapped_basis(old_basis, old_arrays, order, arrays)
     if lp is None:
         return ColumnGeneration(model_c, arrays, None, best, prices, evaluation, 0, added,
-                                time.perf_counter() - t0, lp_seconds)  # fmt: skip
+                                time.perf_counter() - t0)  # fmt: skip
     return ColumnGeneration(model_c_done, arrays_done, lp, best, prices, evaluation, rounds,
-                            added, time.perf_counter() - t0, lp_seconds)  # fmt: skip
+                            added, time.perf_counter() - t0)  # fmt: skip

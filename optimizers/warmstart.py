@@ -39,16 +39,22 @@ class LPSolution:
     row_dual: np.ndarray  # HiGHS sign convention: <= 0 on binding "<=" rows of a minimisation
 
 
-def lp_relaxation(arrays: ModelArrays, settings: AllocationSettings) -> LPSolution | None:
-    """The LP relaxation's optimum, or None if it did not solve within the time limit."""
+def solve_relaxation(
+    arrays: ModelArrays, settings: AllocationSettings, time_limit: float, basis=None
+):
+    """(highs, LP solution or None, original row of each HiGHS row, row duals or None).
+
+    A cold start solves without the capacity rows first (LATE_ROWS) and adds them after; a
+    ``basis`` (from a previous, smaller model) starts HiGHS there instead. Out of time, the
+    dual simplex's row duals are still returned: they are prices, and any prices bound."""
     import highspy
 
-    t0 = time.perf_counter()
-    late = np.isin(arrays.row_kind, LATE_ROWS)
-    highs = highs_model(row_subset(arrays, ~late), settings, relax=True)
-    with quiet_stdout():
-        highs.run()
-    if late.any() and highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+    late = np.isin(arrays.row_kind, LATE_ROWS) if basis is None else np.zeros(0, bool)
+    if late.any():  # cold start: the capacity rows slow the first solve down; add them after
+        highs = highs_model(row_subset(arrays, ~late), settings, relax=True, time_limit=time_limit)
+        t0 = time.perf_counter()
+        with quiet_stdout():
+            highs.run()
         rows = row_subset(arrays, late)
         inf = highspy.kHighsInf
         highs.addRows(
@@ -56,23 +62,36 @@ def lp_relaxation(arrays: ModelArrays, settings: AllocationSettings) -> LPSoluti
             np.where(np.isinf(rows.row_ub), inf, rows.row_ub), len(rows.data),
             rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data,
         )  # fmt: skip
-        left = settings.time_limit_s - (time.perf_counter() - t0)
-        highs.setOptionValue("time_limit", max(0.01, left))
-        with quiet_stdout():
-            highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    solution = highs.getSolution()
-    values = np.asarray(solution.col_value, dtype=np.float64)
-    bound = float(highs.getInfo().objective_function_value) + arrays.objective_offset
-    reduced = np.asarray(solution.col_dual, dtype=np.float64)
-    row_dual = np.asarray(solution.row_dual, dtype=np.float64)
-    if late.any():  # rows were added after the others: put the duals back in model order
+        highs.setOptionValue("time_limit", max(0.01, time_limit - (time.perf_counter() - t0)))
         order = np.r_[np.flatnonzero(~late), np.flatnonzero(late)]
-        dual = np.empty_like(row_dual)
-        dual[order] = row_dual
-        row_dual = dual
-    return LPSolution(bound, values, reduced, row_dual)
+    else:
+        highs = highs_model(arrays, settings, relax=True, time_limit=time_limit)
+        if basis is not None:
+            highs.setBasis(basis)
+        order = np.arange(arrays.n_rows)
+    with quiet_stdout():
+        highs.run()
+    sol = highs.getSolution()
+    dual = np.empty(arrays.n_rows)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if not sol.dual_valid:
+            return highs, None, order, None
+        # Out of time: the dual simplex's duals are still prices, and any prices bound.
+        dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
+        return highs, None, order, dual
+    dual[order] = np.asarray(sol.row_dual, dtype=np.float64)
+    lp = LPSolution(
+        float(highs.getInfo().objective_function_value) + arrays.objective_offset,
+        np.asarray(sol.col_value, dtype=np.float64),
+        np.asarray(sol.col_dual, dtype=np.float64),
+        dual,
+    )
+    return highs, lp, order, dual
+
+
+def lp_relaxation(arrays: ModelArrays, settings: AllocationSettings) -> LPSolution | None:
+    """The LP relaxation's optimum, or None if it did not solve within the time limit."""
+    return solve_relaxation(arrays, settings, settings.time_limit_s)[1]
 
 
 def settled_lines(arrays: ModelArrays, values: np.ndarray) -> np.ndarray:

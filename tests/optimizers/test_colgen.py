@@ -10,11 +10,11 @@ from contracts.stock import available_to_promise
 from optimizers import allocate, build_candidates, build_model_arrays
 from optimizers import large as large_module
 from optimizers.baseline import baseline_fills
-from optimizers.colgen import _mapped_basis, _restricted, _solve_lp, column_generation, starting_set
+from optimizers.colgen import _mapped_basis, _restricted, column_generation, starting_set
 from optimizers.lagrange import relaxation
 from optimizers.large import _shares
 from optimizers.types import AllocationInputs, AllocationSettings
-from optimizers.warmstart import lp_relaxation
+from optimizers.warmstart import lp_relaxation, solve_relaxation
 from samples.generator import generate_inbox
 from tests.optimizers.oracle import Referee
 
@@ -48,10 +48,10 @@ def test_a_re_solve_starts_from_the_previous_basis(instance):
     _, c, _ = instance
     start = starting_set(relaxation(c), 2, np.zeros(0, dtype=np.int64))
     arrays = build_model_arrays(_restricted(c, start))
-    highs, lp, order, _ = _solve_lp(arrays, SETTINGS, 60)
+    highs, lp, order, _ = solve_relaxation(arrays, SETTINGS, 60)
     assert lp is not None and highs.getInfo().simplex_iteration_count > 0
     basis = _mapped_basis(highs.getBasis(), arrays, order, arrays)
-    again, lp_again, _, _ = _solve_lp(arrays, SETTINGS, 60, basis)
+    again, lp_again, _, _ = solve_relaxation(arrays, SETTINGS, 60, basis)
     assert again.getInfo().simplex_iteration_count == 0
     assert lp_again.bound == pytest.approx(lp.bound)
 
