@@ -3,13 +3,14 @@
 import dagster as dg
 import polars as pl
 
-from contracts.report import markdown_table
+from assets.config import AllocationConfig
+from assets.resources import WarehouseResource
+from contracts.vocabulary import PlanMethod
 from optimizers import allocate
-from optimizers.audit import audit_plan
+from optimizers.plan.check import audit_plan
 from optimizers.types import AllocationResult
-from pipelines.plan_store import load_inputs, write_plan
-from pipelines.resources import WarehouseResource
-from pipelines.run_config import AllocationConfig
+from reporting.markdown import markdown_table
+from warehouse.plans import load_inputs, write_plan
 
 PLAN_IS_FEASIBLE = "plan_is_feasible"
 NOT_WORSE_THAN_BASELINE = "not_worse_than_baseline"
@@ -39,7 +40,7 @@ def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
         "staging_rates",
         "staging_lanes",
         "staging_exclusions",
-    ],  # fmt: skip
+    ],
     description=(
         "Which node fills which order line: the PuLP/HiGHS plan and the rule-based baseline, "
         "kept per run in plan.runs / plan.allocations / plan.backorders / plan.parcels / "
@@ -64,7 +65,7 @@ def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
             description="The solver proved the plan within the requested gap "
             "(warns when the time limit stopped it first).",
         ),
-    ],  # fmt: skip
+    ],
 )
 def allocation_plan(
     context: dg.AssetExecutionContext, config: AllocationConfig, warehouse: WarehouseResource
@@ -75,7 +76,7 @@ def allocation_plan(
         inputs = load_inputs(con)
     plan = allocate(inputs, settings)
     baseline = plan.baseline
-    plans = {"optimizer": plan, "baseline": baseline}
+    plans = {PlanMethod.OPTIMIZER: plan, PlanMethod.BASELINE: baseline}
     with warehouse.connect() as con:
         write_plan(con, context.run.run_id, settings, plans)
     stats = plan.stats
@@ -106,7 +107,7 @@ def allocation_plan(
             "fell_back_to_baseline": stats.fell_back,
             "message": stats.message,
             "objective_terms": dg.MetadataValue.md(markdown_table(terms_frame(plans))),
-        }  # fmt: skip
+        }
     )
     yield dg.AssetCheckResult(
         check_name=PLAN_IS_FEASIBLE,

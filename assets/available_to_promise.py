@@ -3,10 +3,11 @@
 import dagster as dg
 import polars as pl
 
-from contracts.stock import available_to_promise as compute_atp
+from assets.resources import WarehouseResource
+from contracts.atp import available_to_promise as compute_atp
 from contracts.tables import ATP_SCHEMA
-from contracts.warehouse import ATP_TABLE, load_staging, replace_table
-from pipelines.resources import WarehouseResource
+from warehouse.schema import ATP_TABLE
+from warehouse.staging import load_staging, replace_table
 
 
 @dg.asset(

@@ -5,9 +5,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from contracts.ingestion import QUARANTINE_FOLDER, ingest_inbox
-from contracts.report import markdown_table
-from pipelines.resources import InboxResource, WarehouseResource
+from assets.resources import InboxResource, WarehouseResource
+from reporting.markdown import markdown_table
+from warehouse.ingest import QUARANTINE_FOLDER, ingest_inbox
 
 FILES_READABLE = "inbox_files_readable"
 

@@ -5,17 +5,18 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from contracts.report import markdown_table
+from assets.resources import OutboxResource, WarehouseResource
+from contracts.vocabulary import PlanMethod
 from fulfillment.outbox import write_backorders, write_instructions
-from pipelines.plan_store import load_inputs, load_plan, plan_run_id
-from pipelines.resources import OutboxResource, WarehouseResource
+from reporting.markdown import markdown_table
+from warehouse.plans import load_inputs, load_plan, plan_run_id
 
 
 def _plan_of_this_run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """The plan this run made (or, materialized alone, the newest plan) and its inputs."""
     with warehouse.connect() as con:
         run_id = plan_run_id(con, context.run.run_id)
-        return run_id, load_plan(con, run_id, "optimizer"), load_inputs(con)
+        return run_id, load_plan(con, run_id, PlanMethod.OPTIMIZER), load_inputs(con)
 
 
 @dg.asset(

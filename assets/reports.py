@@ -4,11 +4,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.resources import OutboxResource, WarehouseResource
+from contracts.vocabulary import PlanMethod
 from fulfillment.outbox import write_reports
-from pipelines.plan_store import load_inputs, load_plan, plan_run_id, write_run_frame
-from pipelines.resources import OutboxResource, WarehouseResource
 from reporting.kpis import compute_kpis
 from reporting.report import render_html, render_markdown
+from warehouse.plans import load_inputs, load_plan, plan_run_id
+from warehouse.runs import write_run_frame
 
 
 @dg.asset(
@@ -26,7 +28,10 @@ def kpi_report(
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         run_id = plan_run_id(con, context.run.run_id)
-        plan, baseline = load_plan(con, run_id, "optimizer"), load_plan(con, run_id, "baseline")
+        plan, baseline = (
+            load_plan(con, run_id, PlanMethod.OPTIMIZER),
+            load_plan(con, run_id, PlanMethod.BASELINE),
+        )
         inputs = load_inputs(con)
     kpis = compute_kpis(inputs.orders, inputs.nodes, inputs.products, plan, baseline)
     markdown = render_markdown(kpis, run_id)
@@ -45,7 +50,7 @@ def kpi_report(
             "plan_cost_savings_pct",
             "optimality_gap",
             "gross_margin",
-        )  # fmt: skip
+        )
     }
     return dg.MaterializeResult(
         metadata={

@@ -9,12 +9,12 @@ Both block downstream assets when they fail: allocation never runs on unbalanced
 import dagster as dg
 import polars as pl
 
-from contracts.ingestion import StageOutcome, ledger_discrepancies, stage_kind
-from contracts.report import markdown_table
+from assets.resources import WarehouseResource
 from contracts.tables import STAGING_SCHEMAS
 from contracts.validation import staging_violations
-from contracts.warehouse import load_staging
-from pipelines.resources import WarehouseResource
+from reporting.markdown import markdown_table
+from warehouse.ingest import StageOutcome, ledger_discrepancies, stage_kind
+from warehouse.staging import load_staging
 
 LEDGER_RECONCILES = "ledger_reconciles"
 STAGING_CONFORMS = "staging_conforms"
@@ -84,11 +84,13 @@ def _metadata(kind: str, outcome: StageOutcome) -> dict[str, object]:
     """Counts of this run, the files, the first rejects, rules broken, the table's columns."""
     problems = pl.concat([r.problems for r in outcome.results]) if outcome.results else None
     files = pl.DataFrame(
-        [(r.source_file, r.rows_read, r.rows_accepted, r.rows_rejected, r.duplicates, r.amended)
-         for r in outcome.results],
+        [
+            (r.source_file, r.rows_read, r.rows_accepted, r.rows_rejected, r.duplicates, r.amended)
+            for r in outcome.results
+        ],
         schema=["file", "read", "accepted", "rejected", "duplicates", "amended"],
         orient="row",
-    )  # fmt: skip
+    )
     rules = (
         problems.group_by("column", "rule").len("rows").sort("rows", descending=True)
         if problems is not None

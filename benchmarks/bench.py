@@ -43,9 +43,10 @@ def shape(lines: int) -> tuple[int, int, int]:
 
 def run_one(lines: int, seed: int, settings_json: str) -> dict:
     """Generate, allocate, measure (runs inside the child process)."""
-    from contracts.stock import available_to_promise
+    from contracts.atp import available_to_promise
     from optimizers import allocate
-    from optimizers.types import AllocationInputs, AllocationSettings
+    from optimizers.settings import AllocationSettings
+    from optimizers.types import AllocationInputs
     from samples.generator import generate_inbox
 
     stores, dcs, skus = shape(lines)
@@ -93,15 +94,16 @@ def ingest_throughput(lines: int, seed: int) -> dict:
 
     import duckdb
 
-    from contracts.ingestion import ingest_inbox, stage_kind
     from contracts.kinds import KINDS
-    from contracts.warehouse import prepare
     from samples.generator import generate_inbox
     from samples.inbox import write_inbox
+    from warehouse.ingest import ingest_inbox, stage_kind
+    from warehouse.schema import prepare
 
     stores, dcs, skus = shape(lines)
-    frames = generate_inbox(orders=round(lines / LINES_PER_ORDER), seed=seed, stores=stores,
-                            dcs=dcs, skus=skus)  # fmt: skip
+    frames = generate_inbox(
+        orders=round(lines / LINES_PER_ORDER), seed=seed, stores=stores, dcs=dcs, skus=skus
+    )
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"
         write_inbox(frames, inbox, "parquet")
@@ -147,11 +149,23 @@ def main() -> int:
         print(json.dumps(ingest_throughput(args.ingest, args.seed)))
         return 0
     cores = len(os.sched_getaffinity(0))
-    print(f"# {platform.machine()}, Python {platform.python_version()}, {cores} cores; "
-          f"settings {args.settings}")  # fmt: skip
+    print(
+        f"# {platform.machine()}, Python {platform.python_version()}, {cores} cores; "
+        f"settings {args.settings}"
+    )
     for lines in args.sizes:
-        row = _child(["--child", "allocate", "--sizes", str(lines), "--seed", str(args.seed),
-                      "--settings", args.settings])  # fmt: skip
+        row = _child(
+            [
+                "--child",
+                "allocate",
+                "--sizes",
+                str(lines),
+                "--seed",
+                str(args.seed),
+                "--settings",
+                args.settings,
+            ]
+        )
         print(json.dumps({"target_lines": lines, **row}), flush=True)
     if args.ingest:
         row = _child(["--child", "ingest", "--ingest", str(args.ingest), "--seed", str(args.seed)])

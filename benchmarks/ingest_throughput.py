@@ -18,10 +18,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets import available_to_promise, ingest, validate
+from assets.resources import InboxResource, WarehouseResource
 from contracts.intake import validate_kind
 from contracts.reading import read_partner_file
 from contracts.validation import empty_staged
-from pipelines.resources import InboxResource, WarehouseResource
 from samples.generator import generate_inbox
 
 OUT = Path(__file__).resolve().parent / "out" / "ingest"
@@ -50,9 +50,12 @@ def main() -> None:
     raw = read_partner_file(inbox / "orders.parquet")
     read_s = time.perf_counter() - started
     batch = validate_kind(
-        "orders", [(raw.name, raw.frame, raw.columns)], empty_staged("orders"),
-        nodes=frames["nodes"], products=frames["products"],
-    )  # fmt: skip
+        "orders",
+        [(raw.name, raw.frame, raw.columns)],
+        empty_staged("orders"),
+        nodes=frames["nodes"],
+        products=frames["products"],
+    )
     plain_s = time.perf_counter() - started
     result = batch.results[0]
     assert result.reconciles and result.rows_accepted == lines
@@ -71,8 +74,10 @@ def main() -> None:
     )
     total_s = time.perf_counter() - started
     assert run.success and all(e.passed for e in run.get_asset_check_evaluations())
-    print(f"dagster ingest + validate (all kinds, checks, DuckDB writes): {total_s:.1f} s "
-          f"-> {lines / total_s * 60:,.0f} order lines/min")  # fmt: skip
+    print(
+        f"dagster ingest + validate (all kinds, checks, DuckDB writes): {total_s:.1f} s "
+        f"-> {lines / total_s * 60:,.0f} order lines/min"
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from contracts.stock import available_to_promise
+from contracts.atp import available_to_promise
 from contracts.tables import STAGING_SCHEMAS, empty_frame
 from optimizers import allocate
-from optimizers.types import AllocationInputs, AllocationSettings
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs
 
 # shared/ lies beside the project root (see the design); --data overrides.
 DATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "brunel"

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 import polars as pl
 
 from contracts.tables import STAGING_SCHEMAS
+from contracts.vocabulary import NodeType, OrderMethod, values
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_TEXT = 1000
 
-NODE_TYPES = ("dc", "store")
+NODE_TYPES = values(*NodeType)
 SERVICE_LEVELS = ("standard", "express")
 CHANNELS = ("web", "mobile", "call_center", "store", "marketplace")
-METHODS = ("ship", "pickup")
+METHODS = values(*OrderMethod)
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA
+from contracts.vocabulary import InstructionMethod, Mode
 from fulfillment.files import (
     atomic_write_bytes,
     atomic_write_text,
@@ -26,27 +28,6 @@ from fulfillment.files import (
 if TYPE_CHECKING:
     from optimizers.types import AllocationResult
 
-INSTRUCTION_SCHEMA: dict[str, pl.DataType] = {
-    "run_id": pl.String(),
-    "order_id": pl.String(),
-    "line_no": pl.Int64(),
-    "sku": pl.String(),
-    "quantity": pl.Int64(),
-    "node_id": pl.String(),
-    "fulfillment_method": pl.String(),
-    "parcel_id": pl.String(),
-    "service_level": pl.String(),
-    "parcel_cost": pl.Float64(),
-    "expected_delivery_days": pl.Int64(),
-}
-BACKORDER_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(),
-    "line_no": pl.Int64(),
-    "sku": pl.String(),
-    "quantity": pl.Int64(),
-    "reason": pl.String(),
-}
-RECEIVE = "receive_for_pickup"
 ROW_ORDER = ["node_id", "order_id", "line_no", "fulfillment_method", "parcel_id", "sku"]
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -137,9 +118,9 @@ def _parcel_shares(result: AllocationResult, products: pl.DataFrame) -> pl.DataF
 def instruction_rows(result: AllocationResult, products: pl.DataFrame, run_id: str) -> pl.DataFrame:
     """Every node's work: fills plus, at pickup stores, the ship-to-store parcels to receive."""
     work = _parcel_shares(result, products).with_columns(run_id=pl.lit(run_id))
-    receive = work.filter(pl.col("fulfillment_method") == "ship_to_store").with_columns(
+    receive = work.filter(pl.col("fulfillment_method") == Mode.SHIP_TO_STORE).with_columns(
         node_id=pl.col("destination_node_id"),
-        fulfillment_method=pl.lit(RECEIVE),
+        fulfillment_method=pl.lit(InstructionMethod.RECEIVE_FOR_PICKUP),
         parcel_cost=pl.lit(0.0),  # the source's row carries the cost; receiving takes no stock
     )
     columns = list(INSTRUCTION_SCHEMA)

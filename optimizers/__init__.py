@@ -1,23 +1,29 @@
 """The allocation optimizer (PuLP + HiGHS), the rule-based baseline and the objective.
 
-Pure functions over Polars frames: no Dagster, no DuckDB. Stages, each callable on its own:
-``build_candidates`` -> ``build_model_arrays`` -> ``solve_pulp`` / ``solve_highspy`` ->
-``extract_plan`` (``fills_from_values`` + ``assemble_result``); ``allocate`` runs them all.
+Pure functions over Polars frames: no Dagster, no DuckDB. The stages, each in its subpackage
+and callable on its own:
+
+    candidates/    which node may fill which line, at what cost   (build_candidates)
+    model/         the formulation as arrays, and the objective   (build_model_arrays)
+    solve/         PuLP (HiGHS, CBC) or highspy, the LP relaxation (solve)
+    heuristics/    baseline, rounding and repair, polish, warm start
+    decomposition/ column generation, Lagrangian bound, runs in parts (large runs)
+    plan/          fills to frames, backorder reasons, explanations, the plan checker
+    scenarios      counterfactual plans (a capability on and off)
+
+``allocate`` runs them all.
 """
 
 from optimizers.allocate import allocate, allocate_baseline, evaluate_plan
-from optimizers.baseline import baseline_fills
-from optimizers.candidates import Candidates, build_candidates
-from optimizers.extract import assemble_result, extract_plan, fills_from_values
-from optimizers.model import ModelArrays, build_model_arrays
-from optimizers.objective import TERMS, objective_terms
-from optimizers.solvers import SolveOutcome, solve, solve_highspy, solve_pulp
-from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs, AllocationResult, SolveStats
 
 __all__ = [
-    "TERMS", "AllocationInputs", "AllocationResult", "AllocationSettings", "Candidates",
-    "ModelArrays", "SolveOutcome", "SolveStats", "allocate", "allocate_baseline",
-    "assemble_result", "baseline_fills", "build_candidates", "build_model_arrays",
-    "evaluate_plan", "extract_plan", "fills_from_values", "objective_terms",
-    "solve", "solve_highspy", "solve_pulp",
-]  # fmt: skip
+    "AllocationInputs",
+    "AllocationResult",
+    "AllocationSettings",
+    "SolveStats",
+    "allocate",
+    "allocate_baseline",
+    "evaluate_plan",
+]

@@ -1,4 +1,4 @@
-"""The public entry: candidates -> baseline -> model arrays -> solve -> extract -> result.
+"""The public entry: candidates -> baseline -> model -> solve -> checked plan -> result.
 
 Every run also computes the rule-based baseline: it is the report's reference, the solver's
 starting incumbent, and the plan of last resort when the solver returns none.
@@ -7,23 +7,27 @@ starting incumbent, and the plan of last resort when the solver returns none.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
-from optimizers.baseline import baseline_fills
+from contracts.vocabulary import PlanMethod, RunStatus, Solver
 from optimizers.candidates import Candidates, build_candidates
-from optimizers.check import violations
-from optimizers.extract import assemble_result, fills_from_values
-from optimizers.lagrange import full_bound, priced_plan, relaxation
-from optimizers.large import solve_large
-from optimizers.model import build_model_arrays
-from optimizers.objective import empty_fills, objective_terms
-from optimizers.polish import polish_fills
-from optimizers.solvers import solve
-from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings, SolveStats
-from optimizers.warmstart import warm_start
+from optimizers.decomposition.bound import full_bound
+from optimizers.decomposition.lagrange import Relaxation, priced_plan, relaxation
+from optimizers.decomposition.large import LargeRun, solve_large
+from optimizers.heuristics.baseline import baseline_fills
+from optimizers.heuristics.polish import polish_fills
+from optimizers.heuristics.warmstart import warm_start
+from optimizers.model.arrays import fills_from_values
+from optimizers.model.build import build_model_arrays
+from optimizers.model.objective import empty_fills, gap, objective_terms
+from optimizers.plan.check import fill_violations
+from optimizers.plan.extract import assemble_result
+from optimizers.settings import AllocationSettings
+from optimizers.solve.dispatch import solve
+from optimizers.types import AllocationInputs, AllocationResult, SolveStats
 
 TOLERANCE = 1e-6
 # Above this many candidates the full model's LP no longer solves within a minute on 2 cores
@@ -32,14 +36,6 @@ TOLERANCE = 1e-6
 AUTO_PRUNE_CANDIDATES = 100_000
 AUTO_PER_LINE = 2  # the column generation's starting model: 2 cheapest + the baseline's
 BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a large run
-SOLVERS = ("highs", "cbc", "highspy")
-
-
-def _checked(settings: AllocationSettings | None) -> AllocationSettings:
-    settings = settings or AllocationSettings()
-    if settings.solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, not {settings.solver!r}")
-    return settings
 
 
 def per_line(settings: AllocationSettings, c: Candidates) -> int:
@@ -50,10 +46,18 @@ def per_line(settings: AllocationSettings, c: Candidates) -> int:
     return max(k, 0)
 
 
-def _gap(objective: float, bound: float | None) -> float | None:
-    if bound is None:
-        return None
-    return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+@dataclass(frozen=True)
+class Found:
+    """What a solve path returned before the plan is checked."""
+
+    fills: pl.DataFrame | None
+    status: str
+    message: str
+    bound: float | None
+    build_seconds: float
+    solve_seconds: float
+    large: LargeRun | None = None
+    relax: Relaxation | None = None
 
 
 def _baseline_result(
@@ -61,9 +65,9 @@ def _baseline_result(
 ) -> AllocationResult:
     t = time.perf_counter()
     stats = SolveStats(
-        method="baseline",
-        solver="rule-based",
-        status="heuristic",
+        method=PlanMethod.BASELINE,
+        solver=Solver.RULE_BASED,
+        status=RunStatus.HEURISTIC,
         objective=0.0,
         best_bound=None,
         gap=None,
@@ -74,72 +78,88 @@ def _baseline_result(
     return assemble_result(c, fills, stats, started=started - built)
 
 
+def _whole_model(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -> Found:
+    """The whole model: LP relaxation and RENS for a start, then the MIP in what time is left."""
+    t0 = time.perf_counter()
+    arrays = build_model_arrays(c)
+    built = time.perf_counter() - t0
+    warm = warm_start(c, arrays, settings, base)
+    left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
+    outcome = solve(arrays, settings.with_(time_limit_s=left), warm.values, warm.lp_bound)
+    found = None if outcome.values is None else fills_from_values(arrays, outcome.values)
+    return Found(
+        found,
+        outcome.status,
+        outcome.message,
+        outcome.best_bound,
+        built + outcome.build_seconds,
+        warm.seconds + outcome.solve_seconds,
+    )
+
+
+def _large_run(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -> Found:
+    """Column generation (in parts above PARTITION_LINES lines); bounded after the check."""
+    t0 = time.perf_counter()
+    relax = relaxation(c)
+    built = time.perf_counter() - t0
+    budget = (1 - BOUND_SHARE) * settings.time_limit_s
+    large = solve_large(c, relax, base, per_line(settings, c), settings, budget)
+    return Found(large.fills, RunStatus.TIME_LIMIT, "", None, built, large.seconds, large, relax)
+
+
+def _checked_plan(
+    c: Candidates, found: Found, base: pl.DataFrame
+) -> tuple[pl.DataFrame, str, str, bool]:
+    """(fills, status, message, fell back): the solver's plan polished and checked, else the
+    baseline; the baseline also when it beats what the solver stopped at."""
+    fills, status, message = None, found.status, found.message
+    if found.fills is not None:
+        fills = polish_fills(c, found.fills)
+        broken = fill_violations(c, fills)
+        if broken:
+            fills, message = None, "solver plan rejected: " + "; ".join(broken)
+    if fills is None:
+        message = (message or "solver returned no plan") + "; using the rule-based plan"
+        return base, RunStatus.FALLBACK_BASELINE, message, True
+    base_obj = objective_terms(c, base)["objective"]
+    if objective_terms(c, fills)["objective"] > base_obj + TOLERANCE * max(1.0, abs(base_obj)):
+        # The solver stopped (gap or time) at a plan worse than the baseline: keep the better.
+        return base, status, "the rule-based plan beat the solver's incumbent and was kept", False
+    return fills, status, message, False
+
+
 def allocate(
     inputs: AllocationInputs, settings: AllocationSettings | None = None
 ) -> AllocationResult:
     """The optimized plan (with ``.baseline`` = the rule-based plan of the same inputs)."""
-    settings = _checked(settings)
+    settings = settings or AllocationSettings()
     t0 = time.perf_counter()
     c = build_candidates(inputs, settings)
     t_cand = time.perf_counter()
     base = baseline_fills(c)
     baseline = _baseline_result(c, base, t_cand, t_cand - t0)
-    base_obj = baseline.stats.objective
-
-    t1 = time.perf_counter()
-    large_run = per_line(settings, c) > 0
-    common = {"method": "optimizer", "solver": settings.solver}
+    common = {"method": PlanMethod.OPTIMIZER, "solver": settings.solver}
     if c.candidates.is_empty():
         obj = objective_terms(c, empty_fills())["objective"]
         stats = SolveStats(
             **common,
-            status="empty",
+            status=RunStatus.EMPTY,
             objective=obj,
             best_bound=obj,
             gap=0.0,
             seconds=0.0,
-            build_seconds=(t_cand - t0) + (time.perf_counter() - t1),
+            build_seconds=time.perf_counter() - t0,
             message="no line has an eligible node with stock: every unit is backordered",
         )
         return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
 
-    if not large_run:
-        arrays = build_model_arrays(c)
-        t2 = time.perf_counter()
-        warm = warm_start(c, arrays, settings, base)
-        left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
-        outcome = solve(arrays, replace(settings, time_limit_s=left), warm.values, warm.lp_bound)
-        build_s = (t_cand - t0) + (t2 - t1) + outcome.build_seconds
-        solve_s = warm.seconds + outcome.solve_seconds
-        found = None if outcome.values is None else fills_from_values(arrays, outcome.values)
-        status, message, bound = outcome.status, outcome.message, outcome.best_bound
-    else:
-        # Large run: column generation (in parts above PARTITION_LINES lines), then a bound
-        # over every candidate from the Lagrangian relaxation.
-        relax = relaxation(c)
-        t2 = time.perf_counter()
-        large = solve_large(c, relax, base, per_line(settings, c), settings,
-                            (1 - BOUND_SHARE) * settings.time_limit_s)  # fmt: skip
-        build_s, solve_s = (t_cand - t0) + (t2 - t1), large.seconds
-        found, status, message, bound = large.fills, "time_limit", "", None
-
+    large_run = per_line(settings, c) > 0
+    found = _large_run(c, settings, base) if large_run else _whole_model(c, settings, base)
     t3 = time.perf_counter()
-    fills, fell_back = None, False
-    if found is not None:
-        fills = polish_fills(c, found)
-        broken = violations(c, fills)
-        if broken:
-            fills, message = None, "solver plan rejected: " + "; ".join(broken)
-    if fills is None:
-        fills, status, fell_back = base, "fallback_baseline", True
-        message = (message or "solver returned no plan") + "; using the rule-based plan"
-    elif objective_terms(c, fills)["objective"] > base_obj + TOLERANCE * max(1.0, abs(base_obj)):
-        # The solver stopped (gap or time) at a plan worse than the baseline: keep the better.
-        fills = base
-        message = "the rule-based plan beat the solver's incumbent and was kept"
-    if large_run:
-        fills, bound, status, message = _bounded(c, relax, large, fills, status, message,
-                                                 settings)  # fmt: skip
+    fills, status, message, fell_back = _checked_plan(c, found, base)
+    bound = found.bound
+    if found.large is not None and found.relax is not None:
+        fills, bound, status, message = _bounded(c, found, fills, status, message, settings)
     stats = SolveStats(
         **common,
         status=status,
@@ -147,38 +167,48 @@ def allocate(
         best_bound=bound,
         gap=None,
         seconds=0.0,
-        build_seconds=build_s,
-        solve_seconds=solve_s,
+        build_seconds=(t_cand - t0) + found.build_seconds,
+        solve_seconds=found.solve_seconds,
         extract_seconds=time.perf_counter() - t3,
         fell_back=fell_back,
         message=message,
     )
     result = assemble_result(c, fills, stats, started=t0, baseline=baseline)
-    return replace(result, stats=replace(result.stats, gap=_gap(result.stats.objective, bound)))
+    return replace(result, stats=replace(result.stats, gap=gap(result.stats.objective, bound)))
 
 
-def _bounded(c, relax, large, fills, status, message, settings):
+def _bounded(
+    c: Candidates,
+    found: Found,
+    fills: pl.DataFrame,
+    status: str,
+    message: str,
+    settings: AllocationSettings,
+) -> tuple[pl.DataFrame, float, str, str]:
     """Bound the full problem (Lagrangian relaxation over every candidate, from the parts'
     best prices), try the plan those prices suggest, restate status and gap."""
+    large, relax = found.large, found.relax
+    assert large is not None and relax is not None
     plan_obj = objective_terms(c, fills)["objective"]
     # its share of the time limit, or all that the parts left over
     budget = max(1.0, BOUND_SHARE * settings.time_limit_s, settings.time_limit_s - large.seconds)
-    found = full_bound(relax, large.prices, plan_obj, budget)
-    priced = polish_fills(c, priced_plan(c, relax, found.evaluation))
-    if not violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
+    ascent = full_bound(relax, large.prices, plan_obj, budget)
+    priced = polish_fills(c, priced_plan(c, relax, ascent.evaluation))
+    if not fill_violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
         fills, plan_obj = priced, objective_terms(c, priced)["objective"]
         message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
-    bound = max(found.bound, large.bound if large.bound is not None else -np.inf)
-    gap = _gap(plan_obj, bound)
-    if status != "fallback_baseline":
-        status = "optimal" if gap is not None and gap <= settings.mip_gap else "feasible"
+    bound = max(ascent.bound, large.bound if large.bound is not None else -np.inf)
+    plan_gap = gap(plan_obj, bound)
+    if status != RunStatus.FALLBACK_BASELINE:
+        optimal = plan_gap is not None and plan_gap <= settings.mip_gap
+        status = RunStatus.OPTIMAL if optimal else RunStatus.FEASIBLE
     rounds = sum(p.rounds for p in large.parts)
     in_model = sum(p.candidates.candidates.height for p in large.parts)
     note = (
         f"column generation in {len(large.parts)} part(s): {rounds} LP round(s) in "
         f"{large.seconds:.1f} s, {in_model:,} of {c.candidates.height:,} candidates in the "
         f"models; bound from the Lagrangian relaxation over all candidates after "
-        f"{found.iterations} price steps"
+        f"{ascent.iterations} price steps"
     )
     return fills, bound, status, (message + "; " if message else "") + note
 

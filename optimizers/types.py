@@ -1,7 +1,8 @@
-"""Inputs, settings and results of an allocation: the optimizer's public shapes.
+"""Inputs and results of an allocation: the optimizer's public shapes.
 
-Frames follow ``contracts.tables.STAGING_SCHEMAS``; results are Polars frames with the
-columns documented below so the outbox, the KPI report and the marts read one shape.
+Input frames follow ``contracts.tables.STAGING_SCHEMAS``; result frames follow
+``contracts.results``, so the outbox, the KPI report and the marts read one shape.
+Settings live in ``optimizers.settings``.
 """
 
 from __future__ import annotations
@@ -34,39 +35,12 @@ class AllocationInputs:
 
 
 @dataclass(frozen=True)
-class AllocationSettings:
-    """Run settings; the Dagster run config and ``--config`` map onto these fields."""
-
-    days_weight: float = 0.1
-    late_penalty: float = 1.0
-    backorder_penalty: float = 1.0
-    max_parcels_per_order: int = 3
-    solver: str = "highs"  # highs | cbc (PuLP) | highspy (same model, passed directly)
-    time_limit_s: float = 60.0
-    mip_gap: float = 0.005
-    ship_from_store: bool = True
-    ship_to_store: bool = True
-    pickup_in_store: bool = True  # BOPIS from the pickup store's own stock
-    threads: int = 1
-    seed: int = 0
-    # Candidates per line the model starts from. 0 = automatic: the whole model up to
-    # AUTO_PRUNE_CANDIDATES candidates, else column generation from each line's
-    # AUTO_PER_LINE cheapest (plus the baseline's); k > 0 = column generation from k; -1 = the
-    # whole model always. With column generation the bound is the Lagrangian relaxation's
-    # over every candidate.
-    candidates_per_line: int = 0
-
-
-@dataclass(frozen=True)
 class SolveStats:
     """What every solve records: who solved it, how well, how long."""
 
-    method: str  # "optimizer" | "baseline"
-    solver: str  # highs | cbc | rule-based
-    # optimal (within mip_gap) | time_limit (best plan found kept) | feasible (a large run's
-    # plan, its gap to the bound above mip_gap) | fallback_baseline (solver
-    # gave no usable plan) | empty (nothing to decide) | heuristic (the baseline's own stats)
-    status: str
+    method: str  # vocabulary.PlanMethod
+    solver: str  # vocabulary.Solver
+    status: str  # vocabulary.RunStatus
     objective: float
     best_bound: float | None
     gap: float | None
@@ -77,30 +51,18 @@ class SolveStats:
     fell_back: bool = False
     message: str = ""
 
+    def __post_init__(self) -> None:
+        # Vocabulary members become plain strings: stats go to DuckDB, JSON and Dagster.
+        for name in ("method", "solver", "status"):
+            object.__setattr__(self, name, str(getattr(self, name)))
+
 
 @dataclass(frozen=True)
 class AllocationResult:
-    """A plan.
-
-    allocations: order_id, line_no, sku, node_id, quantity, fulfillment_method
-        (ship_from_dc | ship_from_store | pickup_in_store | ship_to_store), parcel_id (null for
-        pickup_in_store), service_level, destination_node_id (pickup store for ship_to_store),
-        parcel_cost (this row's weight share of its parcel), handling_cost,
-        expected_delivery_days, late_units, unit_price, unit_cost, channel
-    backorders: order_id, line_no, sku, quantity, reason
-        (no_stock | no_capacity | not_shippable | excluded | split_limit | uneconomic |
-        unknown_sku); a line may have several rows, one per reason
-    parcels: parcel_id, order_id, node_id, service_level, destination (customer | pickup node id),
-        weight_kg, cost, delivery_days
-    explanations: order_id, line_no, node_id, chosen_cost, alternative_node_id,
-        alternative_cost, explanation (one sentence for planners), binding (cheapest |
-        only_option | stock | capacity | order_capacity | split_limit | consolidation |
-        near_optimal | rule_based | a backorder reason), chosen_parcel_cost,
-        chosen_handling_cost, chosen_days_cost, chosen_late_cost, backordered
-    objective_terms: parcel_cost, handling_cost, days_cost, late_cost, backorder_cost,
-        objective, plan_cost, units_allocated, units_backordered, parcels, late_units
-    baseline: the rule-based plan of the same run (None for the baseline itself)
-    """
+    """A plan: its frames (shapes in ``contracts.results``), how it was solved, its objective
+    terms (``optimizers.model.objective``: each term, objective, plan_cost, units_allocated,
+    units_backordered, parcels, late_units) and, for the optimizer's plan, the rule-based plan
+    of the same run (``baseline``)."""
 
     allocations: pl.DataFrame
     backorders: pl.DataFrame

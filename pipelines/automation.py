@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.resources import InboxResource
 from contracts.kinds import PARTNER_FILE_SUFFIXES
-from pipelines.resources import InboxResource
 
 ALLOCATION_JOB = "allocation_job"
 

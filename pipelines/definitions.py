@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 import assets
+from assets.resources import InboxResource, OutboxResource, WarehouseResource
 from pipelines.automation import ALLOCATION_JOB, allocation_wave_schedule, inbox_sensor
 from pipelines.paths import ProjectPaths
-from pipelines.resources import InboxResource, OutboxResource, WarehouseResource
 
 
 def build_definitions(paths: ProjectPaths) -> dg.Definitions:

@@ -33,6 +33,16 @@ class ProjectPaths:
             outbox=_path("OMNIROUTE_OUTBOX", PROJECT_ROOT / "data" / "outbox"),
         )
 
+    def with_(
+        self, inbox: Path | None = None, warehouse: Path | None = None, outbox: Path | None = None
+    ) -> ProjectPaths:
+        """These paths with the given ones in their place (absolute)."""
+        return ProjectPaths(
+            inbox=inbox.expanduser().resolve() if inbox else self.inbox,
+            warehouse=warehouse.expanduser().resolve() if warehouse else self.warehouse,
+            outbox=outbox.expanduser().resolve() if outbox else self.outbox,
+        )
+
 
 def default_dagster_home() -> Path:
     """Run history survives restarts: DAGSTER_HOME defaults to a folder in the project."""

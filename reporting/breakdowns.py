@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from contracts.vocabulary import MODES, SHIPPING_MODES, Mode
+from optimizers.model.objective import TERMS as COST_TERMS
 from reporting.measures import (
-    COST_TERMS,
     LINE,
-    METHODS,
-    SHIP_METHODS,
     objective_of,
     plan_cost_of,
     ratio,
@@ -25,13 +24,13 @@ if TYPE_CHECKING:
 
 def node_utilization(nodes: pl.DataFrame, result: AllocationResult) -> pl.DataFrame:
     """Per node: units and orders shipped against ship capacity (pickups use none)."""
-    shipped = result.allocations.filter(pl.col("fulfillment_method").is_in(SHIP_METHODS))
+    shipped = result.allocations.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
     ship = shipped.group_by("node_id").agg(
         pl.col("quantity").sum().alias("units_shipped"),
         pl.col("order_id").n_unique().alias("orders_shipped"),
     )
     picked = (
-        result.allocations.filter(pl.col("fulfillment_method") == "pickup_in_store")
+        result.allocations.filter(pl.col("fulfillment_method") == Mode.PICKUP_IN_STORE)
         .group_by("node_id")
         .agg(pl.col("quantity").sum().alias("units_picked_up"))
     )
@@ -69,7 +68,7 @@ def method_mix(result: AllocationResult) -> pl.DataFrame:
     )
     total = float(per_method["units"].sum()) if per_method.height else 0.0
     return (
-        pl.DataFrame({"fulfillment_method": list(METHODS)})
+        pl.DataFrame({"fulfillment_method": list(MODES)})
         .join(per_method, on="fulfillment_method", how="left")
         .with_columns(pl.col("lines", "units").fill_null(0).cast(pl.Int64))
         .with_columns(unit_share=pl.col("units") / total if total else pl.lit(None, pl.Float64))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from contracts.vocabulary import Mode
 from reporting.breakdowns import (
     backorders_by_reason,
     channel_mix,
@@ -231,9 +232,9 @@ def compute_kpis(
         ),
         "delivery_days_p90": weighted_quantile(days["days"], days["units"], P90),
         "on_time_rate": on_time,
-        "ship_from_store_share": share["ship_from_store"],
-        "bopis_share": share["pickup_in_store"],
-        "ship_to_store_share": share["ship_to_store"],
+        "ship_from_store_share": share[Mode.SHIP_FROM_STORE],
+        "bopis_share": share[Mode.PICKUP_IN_STORE],
+        "ship_to_store_share": share[Mode.SHIP_TO_STORE],
         "revenue": margin.revenue,
         "cogs": margin.cogs,
         "gross_margin": margin.gross_margin,

@@ -14,10 +14,6 @@ import polars as pl
 if TYPE_CHECKING:  # runtime import would tie this pure module to the optimizer package
     from optimizers.types import AllocationResult
 
-SHIP_METHODS = ("ship_from_dc", "ship_from_store", "ship_to_store")  # use ship capacity
-METHODS = ("ship_from_dc", "ship_from_store", "pickup_in_store", "ship_to_store")
-COST_TERMS = ("parcel_cost", "handling_cost", "days_cost", "late_cost", "backorder_cost")
-
 LINE = ["order_id", "line_no"]
 
 

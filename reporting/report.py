@@ -13,6 +13,8 @@ import polars as pl
 
 from reporting.charts import column_chart, hbar_chart
 from reporting.kpis import SCALAR_UNITS, Kpis
+from reporting.markdown import md_cell as _md_cell
+from reporting.markdown import md_table as _md_table
 
 TOP_NODES = 10
 
@@ -109,19 +111,6 @@ def _comparison_rows(frame: pl.DataFrame) -> list[list[str]]:
 
 
 # ---- Markdown ---------------------------------------------------------------------------
-
-
-def _md_cell(text: str) -> str:
-    return escape(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-
-
-def _md_table(header: Sequence[str], rows: list[list[str]]) -> str:
-    lines = [
-        "| " + " | ".join(_md_cell(h) for h in header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def render_markdown(kpis: Kpis, run_id: str, top_nodes: int = TOP_NODES) -> str:

@@ -39,10 +39,20 @@ CATEGORIES = (
     ("Aerosol spray paint", 0.5, 4.0, True),
 )
 ADJECTIVES = ("Classic", "Urban", "Trail", "Studio", "Coastal", "Nordic", "Everyday", "Pro")
-STANDARD_BANDS = ((150, 5.2, 0.30, 1), (400, 6.1, 0.38, 2), (800, 7.4, 0.45, 3),
-                  (1500, 8.9, 0.55, 4), (2500, 10.6, 0.68, 5), (5000, 12.4, 0.80, 6))  # fmt: skip
-EXPRESS_BANDS = ((400, 13.5, 0.90, 1), (1200, 18.0, 1.20, 1), (2500, 24.0, 1.60, 2),
-                 (5000, 31.0, 2.10, 2))  # fmt: skip
+STANDARD_BANDS = (
+    (150, 5.2, 0.30, 1),
+    (400, 6.1, 0.38, 2),
+    (800, 7.4, 0.45, 3),
+    (1500, 8.9, 0.55, 4),
+    (2500, 10.6, 0.68, 5),
+    (5000, 12.4, 0.80, 6),
+)
+EXPRESS_BANDS = (
+    (400, 13.5, 0.90, 1),
+    (1200, 18.0, 1.20, 1),
+    (2500, 24.0, 1.60, 2),
+    (5000, 31.0, 2.10, 2),
+)
 EXCLUSION_COLUMNS = ("node_id", "sku", "customer_id", "channel", "reason")
 START = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)  # the allocation wave the sample feeds
 
@@ -282,9 +292,11 @@ def _assign_pickup_stores(
     """Pickup lines go to the store with supports_pickup nearest the customer's city."""
     pickup_stores = nodes.filter(pl.col("supports_pickup"))
     nearest = _nearest(
-        geo["lat"].to_numpy(), geo["lon"].to_numpy(),
-        pickup_stores["latitude"].to_numpy(), pickup_stores["longitude"].to_numpy(),
-    )  # fmt: skip
+        geo["lat"].to_numpy(),
+        geo["lon"].to_numpy(),
+        pickup_stores["latitude"].to_numpy(),
+        pickup_stores["longitude"].to_numpy(),
+    )
     store_of_city = pickup_stores["node_id"].to_numpy()[nearest]
     return lines.with_columns(
         pl.when(pl.col("fulfillment_method") == "pickup")

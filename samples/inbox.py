@@ -78,9 +78,16 @@ def marketplace_error_rows(frames: dict[str, pl.DataFrame]) -> tuple[list[str], 
         row = {**repeat, "order_id": f"ORD-E{order:05d}", "line_no": str(line), **changes}
         return [row[c] or "" for c in header]
 
-    pickup = {"fulfillment_method": "pickup", "pickup_node_id": no_pickup, "service_level": "",
-              "ship_to_latitude": "", "ship_to_longitude": "", "ship_to_postal_code": "",
-              "ship_to_country": "", "ship_to_zone": ""}  # fmt: skip
+    pickup = {
+        "fulfillment_method": "pickup",
+        "pickup_node_id": no_pickup,
+        "service_level": "",
+        "ship_to_latitude": "",
+        "ship_to_longitude": "",
+        "ship_to_postal_code": "",
+        "ship_to_country": "",
+        "ship_to_zone": "",
+    }
     rows = [
         [repeat[c] or "" for c in header],  # exact repeat of an ingested line: duplicate
         [({**amend, "quantity": str(int(amend["quantity"]) + 1)})[c] or "" for c in header],

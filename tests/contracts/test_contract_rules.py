@@ -66,7 +66,7 @@ BROKEN = [
     ("exclusions", {"node_id": "X-9"}, "node_id", "unknown_node"),
     ("exclusions", {"channel": "fax"}, "channel", "enum"),
     ("exclusions", {"node_id": ""}, "node_id", "required"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("kind", "changes", "column", "rule"), BROKEN)
@@ -121,11 +121,17 @@ def test_problems_quote_the_cell_as_written(tmp_path):
 
 def test_integers_accept_a_zero_fraction_and_booleans_and_enums_their_spellings(tmp_path):
     nodes = [
-        row("nodes", node_id="ST-1", ship_capacity_units="40.0", supports_ship="YES",
-            supports_pickup="0", node_type="Store"),
+        row(
+            "nodes",
+            node_id="ST-1",
+            ship_capacity_units="40.0",
+            supports_ship="YES",
+            supports_pickup="0",
+            node_type="Store",
+        ),
         row("nodes", node_id="ST-2", supports_ship="False", supports_pickup="1"),
         row("nodes", node_id="ST-3", supports_ship="no", supports_pickup="TRUE"),
-    ]  # fmt: skip
+    ]
     result = check_rows(tmp_path, "nodes", nodes)
     assert result.rows_rejected == 0, result.problems
     staged = result.accepted.sort("node_id")
@@ -157,8 +163,15 @@ def test_timestamps_are_iso_8601_and_a_missing_zone_means_utc(tmp_path):
 def test_empty_optional_cells_are_absent_and_defaults_apply(tmp_path):
     stock = check_rows(tmp_path, "stock", [row("stock", safety_stock="")])
     assert stock.accepted["safety_stock"].to_list() == [0]
-    pickup = row("orders", order_id="ORD-2", fulfillment_method="pickup", pickup_node_id="ST-1",
-                 service_level="", ship_to_latitude="", ship_to_longitude="")  # fmt: skip
+    pickup = row(
+        "orders",
+        order_id="ORD-2",
+        fulfillment_method="pickup",
+        pickup_node_id="ST-1",
+        service_level="",
+        ship_to_latitude="",
+        ship_to_longitude="",
+    )
     orders = check_rows(
         tmp_path,
         "orders",
@@ -207,9 +220,15 @@ def test_ship_lines_of_an_order_must_agree_and_every_line_is_rejected(tmp_path):
 def test_pickup_lines_are_not_compared_with_ship_lines(tmp_path):
     lines = [
         row("orders", line_no="1"),
-        row("orders", line_no="2", fulfillment_method="pickup", pickup_node_id="ST-1",
-            service_level="express", ship_to_postal_code="99999"),
-    ]  # fmt: skip
+        row(
+            "orders",
+            line_no="2",
+            fulfillment_method="pickup",
+            pickup_node_id="ST-1",
+            service_level="express",
+            ship_to_postal_code="99999",
+        ),
+    ]
     assert check_rows(tmp_path, "orders", lines).rows_rejected == 0
 
 

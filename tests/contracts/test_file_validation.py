@@ -32,8 +32,11 @@ def test_a_mixed_file_reconciles_row_for_row(tmp_path):
         handle.write("ORD-8,1,web\n")  # ragged
     result = validate_file(read_partner_file(path), reference())
     assert (result.rows_read, result.rows_accepted, result.rows_rejected, result.duplicates) == (
-        10, 5, 4, 1,
-    )  # fmt: skip
+        10,
+        5,
+        4,
+        1,
+    )
     assert result.reconciles
     assert sorted(result.rejected["row_number"].to_list()) == [6, 8, 9, 10]
     assert result.accepted.columns == [*STAGING_SCHEMAS["orders"], "source_file", "row_number"]

@@ -38,7 +38,9 @@ def test_unreadable_and_unknown_files_mean_exit_2(tmp_path):
     good = write_csv(tmp_path / "products.csv", [row("products")])
     report = validate_paths(sorted(tmp_path.iterdir()))
     assert {f.path.name: f.status for f in report.files} == {
-        "products.csv": "ok", "stock.csv": "unreadable", "inventory.csv": "unknown_kind",
-    }  # fmt: skip
+        "products.csv": "ok",
+        "stock.csv": "unreadable",
+        "inventory.csv": "unknown_kind",
+    }
     assert report.exit_code == 2
     assert validate_paths([good]).exit_code == 0

@@ -18,8 +18,13 @@ def test_kind_comes_from_the_name_prefix():
     assert kind_of("inventory.csv") is None
     names = ["orders_b.csv", "stock.csv", "orders_a.csv", "nodes.csv", "x.csv", "products.csv"]
     assert processing_order(names) == [
-        "nodes.csv", "products.csv", "stock.csv", "orders_a.csv", "orders_b.csv", "x.csv",
-    ]  # fmt: skip
+        "nodes.csv",
+        "products.csv",
+        "stock.csv",
+        "orders_a.csv",
+        "orders_b.csv",
+        "x.csv",
+    ]
 
 
 def test_bom_header_and_row_numbers(tmp_path):
@@ -93,5 +98,8 @@ def test_parquet_columns_become_the_text_a_csv_would_hold(tmp_path):
 
 def test_header_names_are_made_unique_and_never_clash_with_ours():
     assert normalize_header([" SKU", "sku", "", "row_number"]) == [
-        "sku", "sku__2", "column_3", "row_number_partner",
-    ]  # fmt: skip
+        "sku",
+        "sku__2",
+        "column_3",
+        "row_number_partner",
+    ]

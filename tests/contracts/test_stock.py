@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from contracts.stock import available_to_promise
+from contracts.atp import available_to_promise
 from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
 
 OLD = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)

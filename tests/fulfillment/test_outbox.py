@@ -21,7 +21,6 @@ from fulfillment.outbox import (
     write_instructions,
     write_reports,
 )
-from tests import plan_factory as pf
 
 RUN = "run-0001"
 
@@ -30,12 +29,17 @@ def read_csv(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, schema=INSTRUCTION_SCHEMA)
 
 
-def test_one_file_pair_per_node_with_the_documented_columns(tmp_path: Path) -> None:
-    manifest = write_instructions(tmp_path, RUN, pf.result(), pf.products())
+def test_one_file_pair_per_node_with_the_documented_columns(hand_plan, tmp_path: Path) -> None:
+    manifest = write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "DC1.csv", "DC1.parquet", "S1.csv", "S1.parquet", "S2.csv", "S2.parquet",
-    ]  # fmt: skip
+        "DC1.csv",
+        "DC1.parquet",
+        "S1.csv",
+        "S1.parquet",
+        "S2.csv",
+        "S2.parquet",
+    ]
     dc = read_csv(folder / "DC1.csv")
     assert dc.columns == list(INSTRUCTION_SCHEMA)
     assert dc["order_id"].to_list() == ["O1", "O2", "O3"]
@@ -43,14 +47,14 @@ def test_one_file_pair_per_node_with_the_documented_columns(tmp_path: Path) -> N
     assert pl.read_parquet(folder / "DC1.parquet").equals(dc)
     assert manifest.rows_by_node() == {"DC1": 3, "S1": 1, "S2": 2}
     assert manifest.as_metadata()["instruction_rows"] == 6
-    write_backorders(tmp_path, RUN, pf.result())
+    write_backorders(tmp_path, RUN, hand_plan.result)
     backorders = pl.read_csv(tmp_path / RUN / "backorders.csv")
     assert backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason"]
     assert backorders.rows() == [("O3", 1, "B", 1, "no_stock")]
 
 
-def test_pickup_store_receives_the_ship_to_store_parcel(tmp_path: Path) -> None:
-    write_instructions(tmp_path, RUN, pf.result(), pf.products())
+def test_pickup_store_receives_the_ship_to_store_parcel(hand_plan, tmp_path: Path) -> None:
+    write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     store = read_csv(folder / "S2.csv")
     assert store["fulfillment_method"].to_list() == ["pickup_in_store", "receive_for_pickup"]
@@ -58,14 +62,22 @@ def test_pickup_store_receives_the_ship_to_store_parcel(tmp_path: Path) -> None:
     source = read_csv(folder / "DC1.csv").filter(pl.col("fulfillment_method") == "ship_to_store")
     sent = source.row(0, named=True)
     key = ("order_id", "line_no", "sku", "quantity", "parcel_id")
-    assert tuple(received[k] for k in key) == tuple(sent[k] for k in key) == (
-        "O2", 1, "A", 2, "P3",
-    )  # fmt: skip
+    assert (
+        tuple(received[k] for k in key)
+        == tuple(sent[k] for k in key)
+        == (
+            "O2",
+            1,
+            "A",
+            2,
+            "P3",
+        )
+    )
     assert received["node_id"] == "S2" and received["parcel_cost"] == 0.0
 
 
-def test_parcel_shares_add_up_to_the_parcel_cost() -> None:
-    rows = instruction_rows(pf.baseline(), pf.products(), RUN)
+def test_parcel_shares_add_up_to_the_parcel_cost(hand_plan) -> None:
+    rows = instruction_rows(hand_plan.baseline, hand_plan.products, RUN)
     q1 = rows.filter(
         pl.col("parcel_id") == "Q1", pl.col("fulfillment_method") != "receive_for_pickup"
     )
@@ -77,7 +89,7 @@ def test_parcel_shares_add_up_to_the_parcel_cost() -> None:
         .agg(pl.col("parcel_cost").sum())
         .drop_nulls("parcel_id")
     )
-    costs = dict(pf.baseline().parcels.select("parcel_id", "cost").iter_rows())
+    costs = dict(hand_plan.baseline.parcels.select("parcel_id", "cost").iter_rows())
     for parcel_id, total in per_parcel.iter_rows():
         assert total == pytest.approx(costs[parcel_id], abs=1e-9)
 
@@ -89,12 +101,18 @@ def test_parcel_shares_add_up_to_the_parcel_cost() -> None:
         st.tuples(st.integers(1, 50), st.sampled_from(["A", "B", "C"])), min_size=1, max_size=8
     ),
 )
-def test_shares_sum_to_cost_for_any_parcel(cost: float, lines: list[tuple[int, str]]) -> None:
+def test_shares_sum_to_cost_for_any_parcel(
+    hand_plan, cost: float, lines: list[tuple[int, str]]
+) -> None:
     products = pl.DataFrame(
-        {"sku": ["A", "B", "C"], "name": ["a", "b", "c"], "unit_cost": [1.0, 1.0, 1.0],
-         "weight_kg": [0.3, 1.7, 12.05]}
-    )  # fmt: skip
-    base = pf.result()
+        {
+            "sku": ["A", "B", "C"],
+            "name": ["a", "b", "c"],
+            "unit_cost": [1.0, 1.0, 1.0],
+            "weight_kg": [0.3, 1.7, 12.05],
+        }
+    )
+    base = hand_plan.result
     template = base.allocations.row(0, named=True)
     allocations = pl.DataFrame(
         [{**template, "line_no": i + 1, "quantity": q, "sku": s} for i, (q, s) in enumerate(lines)],
@@ -109,7 +127,7 @@ def test_shares_sum_to_cost_for_any_parcel(cost: float, lines: list[tuple[int, s
     assert rows["parcel_cost"].to_list() == pytest.approx(expected.to_list(), abs=1e-9)
 
 
-def test_writes_are_atomic_via_os_replace(tmp_path: Path, monkeypatch) -> None:
+def test_writes_are_atomic_via_os_replace(hand_plan, tmp_path: Path, monkeypatch) -> None:
     replaced: list[tuple[str, str]] = []
     real_replace = os.replace
 
@@ -120,9 +138,9 @@ def test_writes_are_atomic_via_os_replace(tmp_path: Path, monkeypatch) -> None:
         real_replace(src, dst)
 
     monkeypatch.setattr(files_module.os, "replace", spy)
-    manifest = write_instructions(tmp_path, RUN, pf.result(), pf.products())
+    manifest = write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
     manifest_reports = write_reports(tmp_path, RUN, "# md", "<html></html>")
-    manifest_backorders = write_backorders(tmp_path, RUN, pf.result())
+    manifest_backorders = write_backorders(tmp_path, RUN, hand_plan.result)
     files = manifest.files + manifest_reports.files + manifest_backorders.files
     written = {str(f.path) for f in files}
     assert {dst for _, dst in replaced} == written
@@ -145,8 +163,8 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch) -
     ]
 
 
-def test_csv_cells_cannot_run_as_formulas(tmp_path: Path) -> None:
-    result = pf.result()
+def test_csv_cells_cannot_run_as_formulas(hand_plan, tmp_path: Path) -> None:
+    result = hand_plan.result
     evil = result.allocations.with_columns(
         sku=pl.Series(['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd"]),
         service_level=pl.lit("\rstandard"),
@@ -185,18 +203,20 @@ def test_node_ids_become_safe_file_names(node_id: str) -> None:
     assert safe_filename("DC-01.north_2") == "DC-01.north_2"  # a clean id stays as it is
 
 
-def test_sanitised_names_never_collide(tmp_path: Path) -> None:
+def test_sanitised_names_never_collide(hand_plan, tmp_path: Path) -> None:
     ids = ["a/b", "a_b", "a:b", "A_B", ".a_b", "a\\b"]
     names = unique_filenames(ids)
     assert len({n.lower() for n in names.values()}) == len(ids)
     assert names["A_B"] == "A_B" and names["a_b"].startswith("a_b-")  # "A_B" sorts first
-    base = pf.result()
+    base = hand_plan.result
     allocations = pl.concat(
-        [base.allocations.head(1).with_columns(node_id=pl.lit(i), line_no=pl.lit(n))
-         for n, i in enumerate(ids, start=1)]
-    )  # fmt: skip
+        [
+            base.allocations.head(1).with_columns(node_id=pl.lit(i), line_no=pl.lit(n))
+            for n, i in enumerate(ids, start=1)
+        ]
+    )
     result = replace(base, allocations=allocations)
-    manifest = write_instructions(tmp_path, RUN, result, pf.products())
+    manifest = write_instructions(tmp_path, RUN, result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     assert len(list(folder.glob("*.csv"))) == len(ids)
     assert all(p.parent == folder for p in folder.rglob("*"))  # nothing escaped the folder
@@ -205,15 +225,17 @@ def test_sanitised_names_never_collide(tmp_path: Path) -> None:
             assert read_csv(file.path)["node_id"].to_list() == [file.node_id]
 
 
-def test_deterministic_bytes_empty_nodes_and_stale_files(tmp_path: Path) -> None:
-    write_instructions(tmp_path, RUN, pf.result(), pf.products())
+def test_deterministic_bytes_empty_nodes_and_stale_files(hand_plan, tmp_path: Path) -> None:
+    write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     first = (folder / "DC1.csv").read_bytes()
-    shuffled = replace(pf.result(), allocations=pf.result().allocations.reverse())
-    write_instructions(tmp_path, RUN, shuffled, pf.products(), node_ids=["DC9"])
+    shuffled = replace(hand_plan.result, allocations=hand_plan.result.allocations.reverse())
+    write_instructions(tmp_path, RUN, shuffled, hand_plan.products, node_ids=["DC9"])
     assert (folder / "DC1.csv").read_bytes() == first
     assert read_csv(folder / "DC9.csv").height == 0  # a node without work gets a header
-    write_instructions(tmp_path, RUN, pf.baseline(), pf.products())  # no work at S1 any more
+    write_instructions(
+        tmp_path, RUN, hand_plan.baseline, hand_plan.products
+    )  # no work at S1 any more
     assert not (folder / "S1.csv").exists() and not (folder / "DC9.csv").exists()
 
 

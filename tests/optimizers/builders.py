@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
-from optimizers.types import AllocationInputs, AllocationSettings
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs
 
 KM_PER_DEGREE = 6371.0 * math.pi / 180.0
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -44,11 +45,19 @@ def node(
     lat: float = 0.0,
 ) -> dict:
     return {
-        "node_id": node_id, "node_type": type, "name": node_id, "latitude": lat,
-        "longitude": lon, "ship_capacity_units": cap, "ship_capacity_orders": cap_orders,
-        "supports_ship": ship, "supports_pickup": pickup, "handling_cost_per_order": h_order,
-        "handling_cost_per_unit": h_unit, "processing_days": proc,
-    }  # fmt: skip
+        "node_id": node_id,
+        "node_type": type,
+        "name": node_id,
+        "latitude": lat,
+        "longitude": lon,
+        "ship_capacity_units": cap,
+        "ship_capacity_orders": cap_orders,
+        "supports_ship": ship,
+        "supports_pickup": pickup,
+        "handling_cost_per_order": h_order,
+        "handling_cost_per_unit": h_unit,
+        "processing_days": proc,
+    }
 
 
 def store(node_id: str, lon: float, **kw) -> dict:
@@ -77,12 +86,22 @@ def line(
     if method == "pickup":
         lon = lat = None
     return {
-        "order_id": order_id, "line_no": line_no, "channel": channel,
-        "ordered_at": T0 + timedelta(minutes=minute), "customer_id": customer, "sku": sku,
-        "quantity": qty, "unit_price": price, "fulfillment_method": method,
-        "pickup_node_id": pickup, "service_level": service, "ship_to_latitude": lat,
-        "ship_to_longitude": lon, "ship_to_zone": zone, "promised_days": promised,
-    }  # fmt: skip
+        "order_id": order_id,
+        "line_no": line_no,
+        "channel": channel,
+        "ordered_at": T0 + timedelta(minutes=minute),
+        "customer_id": customer,
+        "sku": sku,
+        "quantity": qty,
+        "unit_price": price,
+        "fulfillment_method": method,
+        "pickup_node_id": pickup,
+        "service_level": service,
+        "ship_to_latitude": lat,
+        "ship_to_longitude": lon,
+        "ship_to_zone": zone,
+        "promised_days": promised,
+    }
 
 
 def make_inputs(
@@ -98,10 +117,21 @@ def make_inputs(
     skus = sorted({r["sku"] for r in lines} | {s for _, s in atp})
     weights = weights or {}
     rate_rows = [
-        dict(zip(("service_level", "max_distance_km", "cost_per_package", "cost_per_kg",
-                  "transit_days"), r, strict=True))
+        dict(
+            zip(
+                (
+                    "service_level",
+                    "max_distance_km",
+                    "cost_per_package",
+                    "cost_per_kg",
+                    "transit_days",
+                ),
+                r,
+                strict=True,
+            )
+        )
         for r in (BANDS if rates is None else rates)
-    ]  # fmt: skip
+    ]
     return AllocationInputs(
         orders=frame("orders", lines),
         available_to_promise=frame(
@@ -115,7 +145,7 @@ def make_inputs(
                 {"sku": s, "name": s, "unit_cost": 1.0, "weight_kg": weights.get(s, 1.0)}
                 for s in skus
             ],
-        ),  # fmt: skip
+        ),
         rates=frame("rates", rate_rows),
         lanes=frame("lanes", lanes or []),
         exclusions=frame("exclusions", exclusions or []),

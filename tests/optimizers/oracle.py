@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from optimizers.types import AllocationInputs, AllocationResult, AllocationSettings
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs, AllocationResult
 
 TOL = 1e-6
 
@@ -27,8 +28,10 @@ class Option:
 
 def _km(lat1, lon1, lat2, lon2) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)  # fmt: skip
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
 
 
@@ -50,8 +53,10 @@ class Referee:
             )
         for b in self.bands.values():
             b.sort()
-        self.lanes = {(r["node_id"], r["ship_to_zone"], r["service_level"]): r
-                      for r in inputs.lanes.to_dicts()}  # fmt: skip
+        self.lanes = {
+            (r["node_id"], r["ship_to_zone"], r["service_level"]): r
+            for r in inputs.lanes.to_dicts()
+        }
         self.exclusions = inputs.exclusions.to_dicts()
         self.lines = {(r["order_id"], r["line_no"]): r for r in inputs.orders.to_dicts()}
 
@@ -88,33 +93,61 @@ class Referee:
                 if line["ship_to_zone"] is not None and lane is not None:
                     rate = (lane["cost_per_package"], lane["cost_per_kg"], lane["transit_days"])
                 elif line["ship_to_latitude"] is not None and line["ship_to_longitude"] is not None:
-                    rate = self._band(service, _km(n["latitude"], n["longitude"],
-                                                   line["ship_to_latitude"],
-                                                   line["ship_to_longitude"]))  # fmt: skip
+                    rate = self._band(
+                        service,
+                        _km(
+                            n["latitude"],
+                            n["longitude"],
+                            line["ship_to_latitude"],
+                            line["ship_to_longitude"],
+                        ),
+                    )
                 else:
                     rate = None
                 if rate is None:
                     continue
                 mode = "ship_from_store" if n["node_type"] == "store" else "ship_from_dc"
-                dest = ("customer", line["ship_to_latitude"], line["ship_to_longitude"],
-                        line["ship_to_zone"])  # fmt: skip
-                out.append(Option(node_id, mode, rate[0], rate[1], n["processing_days"] + rate[2],
-                                  (node_id, service, dest)))  # fmt: skip
+                dest = (
+                    "customer",
+                    line["ship_to_latitude"],
+                    line["ship_to_longitude"],
+                    line["ship_to_zone"],
+                )
+                out.append(
+                    Option(
+                        node_id,
+                        mode,
+                        rate[0],
+                        rate[1],
+                        n["processing_days"] + rate[2],
+                        (node_id, service, dest),
+                    )
+                )
                 continue
             store = self.nodes.get(line["pickup_node_id"])
             if store is None or not store["supports_pickup"]:
                 continue
             if node_id == line["pickup_node_id"]:
                 if self.s.pickup_in_store:
-                    out.append(Option(node_id, "pickup_in_store", 0.0, 0.0, n["processing_days"],
-                                      None))  # fmt: skip
+                    out.append(
+                        Option(node_id, "pickup_in_store", 0.0, 0.0, n["processing_days"], None)
+                    )
             elif self.s.ship_to_store and self._can_ship(n):
-                rate = self._band(service, _km(n["latitude"], n["longitude"],
-                                               store["latitude"], store["longitude"]))  # fmt: skip
+                rate = self._band(
+                    service,
+                    _km(n["latitude"], n["longitude"], store["latitude"], store["longitude"]),
+                )
                 if rate is not None:
-                    out.append(Option(node_id, "ship_to_store", rate[0], rate[1],
-                                      n["processing_days"] + rate[2],
-                                      (node_id, service, ("store", store["node_id"]))))  # fmt: skip
+                    out.append(
+                        Option(
+                            node_id,
+                            "ship_to_store",
+                            rate[0],
+                            rate[1],
+                            n["processing_days"] + rate[2],
+                            (node_id, service, ("store", store["node_id"])),
+                        )
+                    )
         return out
 
     # -- a plan --------------------------------------------------------------------------
@@ -134,8 +167,11 @@ class Referee:
                 continue
             assert q > 0, "negative fill"
             line = self.lines[(order_id, line_no)]
-            found = [o for o in self.options((order_id, line_no))
-                     if o.node_id == node_id and o.mode == mode]  # fmt: skip
+            found = [
+                o
+                for o in self.options((order_id, line_no))
+                if o.node_id == node_id and o.mode == mode
+            ]
             assert found, f"{order_id}/{line_no} may not be filled by {node_id} ({mode})"
             o = found[0]
             filled[(order_id, line_no)] = filled.get((order_id, line_no), 0) + q
@@ -193,7 +229,9 @@ class Referee:
             got = sum(q for (o, n, _, _), q in fills.items() if (o, n) == key)
             assert got + back.get(key, 0) == line["quantity"], f"{key}: filled + backordered"
         assert abs(objective - result.stats.objective) <= TOL * max(1.0, abs(objective)), (
-            objective, result.stats.objective)  # fmt: skip
+            objective,
+            result.stats.objective,
+        )
         # parcel shares add up to parcel costs; parcel ids are consistent
         if result.parcels.height:
             shares = result.allocations.group_by("parcel_id").agg(c=pl.col("parcel_cost").sum())
@@ -209,8 +247,7 @@ class Referee:
         for key in keys:
             opts = self.options(key)
             q = self.lines[key]["quantity"]
-            vectors = [v for v in itertools.product(range(q + 1), repeat=len(opts))
-                       if sum(v) <= q]  # fmt: skip
+            vectors = [v for v in itertools.product(range(q + 1), repeat=len(opts)) if sum(v) <= q]
             per_line.append([(key, opts, v) for v in vectors])
         best = math.inf
         for combo in itertools.product(*per_line):

@@ -8,19 +8,25 @@ import numpy as np
 import polars as pl
 import pytest
 
-from optimizers import baseline_fills, build_candidates, build_model_arrays
-from optimizers.colgen import starting_set
-from optimizers.geo import band_index, haversine_km
-from optimizers.lagrange import relaxation
-from optimizers.model import start_vector
-from optimizers.synthetic import synthetic_inputs
-from optimizers.types import AllocationSettings
+from optimizers.candidates import build_candidates
+from optimizers.candidates.geo import band_index, haversine_km
+from optimizers.decomposition.colgen import starting_set
+from optimizers.decomposition.lagrange import relaxation
+from optimizers.heuristics.baseline import baseline_fills
+from optimizers.model.arrays import start_vector
+from optimizers.model.build import build_model_arrays
+from optimizers.settings import AllocationSettings
+from samples.synthetic import synthetic_inputs
 from tests.optimizers.builders import EXACT, KM_PER_DEGREE, line, make_inputs, node, store
 
 
 def test_great_circle_distance_uses_radius_6371():
-    d = haversine_km(np.array([0.0, 40.7128]), np.array([0.0, -74.0060]),
-                     np.array([0.0, 34.0522]), np.array([1.0, -118.2437]))  # fmt: skip
+    d = haversine_km(
+        np.array([0.0, 40.7128]),
+        np.array([0.0, -74.0060]),
+        np.array([0.0, 34.0522]),
+        np.array([1.0, -118.2437]),
+    )
     assert d[0] == pytest.approx(KM_PER_DEGREE)
     assert d[1] == pytest.approx(3935.7, abs=1.0)  # New York - Los Angeles
     assert np.isnan(haversine_km(np.array([np.nan]), np.zeros(1), np.zeros(1), np.zeros(1)))[0]
@@ -40,11 +46,13 @@ def _cands(inputs, settings=EXACT) -> pl.DataFrame:
 def test_candidates_carry_mode_bound_days_and_unit_objective():
     inputs = make_inputs(
         [node("A", 1.0, cap=2, h_unit=0.5, proc=1), store("S", 0.0, cap=0), store("T", 8.0)],
-        [line("O1", 1, "X", qty=3, promised=2),
-         line("O2", 1, "X", qty=1, method="pickup", pickup="S")],
+        [
+            line("O1", 1, "X", qty=3, promised=2),
+            line("O2", 1, "X", qty=1, method="pickup", pickup="S"),
+        ],
         {("A", "X"): 5, ("S", "X"): 1, ("T", "X"): 4},
-    )  # fmt: skip
-    settings = replace(EXACT, days_weight=0.1, late_penalty=1.0)
+    )
+    settings = EXACT.with_(days_weight=0.1, late_penalty=1.0)
     c = _cands(inputs, settings).sort("line_idx", "node_id")
     rows = {(r["line_idx"], r["node_id"]): r for r in c.iter_rows(named=True)}
     a = rows[(0, "A")]
@@ -55,8 +63,11 @@ def test_candidates_carry_mode_bound_days_and_unit_objective():
     assert (0, "S") not in rows  # S has no ship capacity
     own = rows[(1, "S")]
     assert (own["mode"], own["ub"], own["cost_per_package"], own["is_ship"]) == (
-        "pickup_in_store", 1, 0.0, False,
-    )  # fmt: skip
+        "pickup_in_store",
+        1,
+        0.0,
+        False,
+    )
     assert rows[(1, "A")]["mode"] == "ship_to_store"
     assert rows[(1, "A")]["destination"] == "S"
 
@@ -77,8 +88,13 @@ def test_lines_without_candidates_get_the_furthest_funnel_stage():
     inputs = replace(inputs, products=inputs.products.filter(pl.col("sku") != "Q"))
     c = build_candidates(inputs, EXACT)
     got = dict(zip(c.lines["order_id"], c.lines["no_candidate_reason"], strict=True))
-    assert got == {"O1": "no_capacity", "O2": "no_stock", "O3": "not_shippable",
-                   "O4": "excluded", "O5": "unknown_sku"}  # fmt: skip
+    assert got == {
+        "O1": "no_capacity",
+        "O2": "no_stock",
+        "O3": "not_shippable",
+        "O4": "excluded",
+        "O5": "unknown_sku",
+    }
 
 
 def test_the_starting_set_keeps_each_lines_cheapest_rates_and_the_kept_ones():
@@ -115,7 +131,7 @@ def test_model_arrays_accept_the_baseline_as_a_start_at_its_objective():
     act = _activity(arrays, start)
     assert np.all(act <= arrays.row_ub + 1e-9) and np.all(act >= arrays.row_lb - 1e-9)
     assert np.all(start >= arrays.col_lb) and np.all(start <= arrays.col_ub + 1e-9)
-    from optimizers import objective_terms
+    from optimizers.model.objective import objective_terms
 
     priced = objective_terms(c, fills)["objective"]
     assert arrays.cost @ start + arrays.objective_offset == pytest.approx(priced)

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from contracts.tables import ATP_SCHEMA, empty_frame
-from optimizers import allocate, allocate_baseline
+from optimizers import allocate
+from optimizers.allocate import allocate_baseline
 from optimizers.types import AllocationInputs
 from tests.optimizers.builders import EXACT, line, make_inputs, node, reasons, store
 from tests.optimizers.oracle import Referee
@@ -61,9 +62,8 @@ def test_zero_capacity_and_zero_parcel_limit():
     assert reasons(run(full)) == {("O1", 1): {"no_capacity": 1}}
     no_orders = make_inputs([node("A", 1.0, cap_orders=0)], [line("O1", 1, "X")], {("A", "X"): 5})
     assert reasons(run(no_orders)) == {("O1", 1): {"no_capacity": 1}}
-    assert reasons(run(BASE, replace(EXACT, max_parcels_per_order=0))) == {
-        ("O1", 1): {"split_limit": 2}
-    }
+    no_parcels = EXACT.model_copy(update={"max_parcels_per_order": 0})  # below its range on purpose
+    assert reasons(run(BASE, no_parcels)) == {("O1", 1): {"split_limit": 2}}
 
 
 def test_pickup_at_a_store_without_pickup_is_not_shippable():
@@ -73,8 +73,9 @@ def test_pickup_at_a_store_without_pickup_is_not_shippable():
         {("S", "X"): 1, ("A", "X"): 1},
     )
     assert reasons(run(inputs)) == {("O1", 1): {"not_shippable": 1}}
-    unknown = make_inputs([node("A", 1.0)], [line("O1", 1, "X", method="pickup", pickup="NOPE")],
-                          {("A", "X"): 1})  # fmt: skip
+    unknown = make_inputs(
+        [node("A", 1.0)], [line("O1", 1, "X", method="pickup", pickup="NOPE")], {("A", "X"): 1}
+    )
     assert reasons(run(unknown)) == {("O1", 1): {"not_shippable": 1}}
 
 
@@ -97,10 +98,12 @@ def test_sloppy_but_readable_frames_are_normalised():
 
 
 def test_non_positive_quantities_are_ignored():
-    orders = pl.concat([
-        BASE.orders,
-        BASE.orders.with_columns(line_no=pl.lit(2, pl.Int64), quantity=pl.lit(0, pl.Int64)),
-    ])  # fmt: skip
+    orders = pl.concat(
+        [
+            BASE.orders,
+            BASE.orders.with_columns(line_no=pl.lit(2, pl.Int64), quantity=pl.lit(0, pl.Int64)),
+        ]
+    )
     r = allocate(replace(BASE, orders=orders), EXACT)
     assert r.allocations.height == 1 and r.backorders.is_empty()
     assert r.explanations.height == 1

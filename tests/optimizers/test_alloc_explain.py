@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from optimizers import allocate
 from tests.optimizers.builders import EXACT, line, make_inputs, node, reasons
 
@@ -17,8 +15,9 @@ def explain(result, order_id="O1", line_no=1) -> dict:
 
 
 def test_cheapest_choice_names_the_alternative_it_beat():
-    inputs = make_inputs([node("A", 1.0), node("B", 5.0)], [line("O1", 1, "X")],
-                         {("A", "X"): 1, ("B", "X"): 1})  # fmt: skip
+    inputs = make_inputs(
+        [node("A", 1.0), node("B", 5.0)], [line("O1", 1, "X")], {("A", "X"): 1, ("B", "X"): 1}
+    )
     e = explain(allocate(inputs, EXACT))
     assert (e["node_id"], e["alternative_node_id"], e["binding"]) == ("A", "B", "cheapest")
     assert e["chosen_cost"] == 5.0 and e["alternative_cost"] == 8.0
@@ -29,24 +28,32 @@ def test_a_forced_choice_names_the_constraint():
     # O1 (earlier, higher value) and O2 both want A (1 unit of stock); O2 goes to B.
     inputs = make_inputs(
         [node("A", 1.0), node("B", 5.0)],
-        [line("O1", 1, "X", minute=0, price=100.0),
-         line("O2", 1, "X", minute=1, price=100.0, lon=0.5)],
+        [
+            line("O1", 1, "X", minute=0, price=100.0),
+            line("O2", 1, "X", minute=1, price=100.0, lon=0.5),
+        ],
         {("A", "X"): 1, ("B", "X"): 1},
-    )  # fmt: skip
+    )
     r = allocate(inputs, EXACT)
     forced = [explain(r, o) for o in ("O1", "O2") if explain(r, o)["node_id"] == "B"][0]
     assert forced["binding"] == "stock" and "stock" in forced["explanation"]
 
-    capped = make_inputs([node("A", 1.0, cap=1), node("B", 5.0)],
-                         inputs.orders.to_dicts(), {("A", "X"): 5, ("B", "X"): 5})  # fmt: skip
+    capped = make_inputs(
+        [node("A", 1.0, cap=1), node("B", 5.0)],
+        inputs.orders.to_dicts(),
+        {("A", "X"): 5, ("B", "X"): 5},
+    )
     r = allocate(capped, EXACT)
     forced = [explain(r, o) for o in ("O1", "O2") if explain(r, o)["node_id"] == "B"][0]
     assert forced["binding"] == "capacity"
 
 
 def test_only_option_and_split_are_said():
-    inputs = make_inputs([node("A", 1.0), node("B", 5.0)], [line("O1", 1, "X", qty=3)],
-                         {("A", "X"): 2, ("B", "X"): 2})  # fmt: skip
+    inputs = make_inputs(
+        [node("A", 1.0), node("B", 5.0)],
+        [line("O1", 1, "X", qty=3)],
+        {("A", "X"): 2, ("B", "X"): 2},
+    )
     e = explain(allocate(inputs, EXACT))
     assert e["node_id"] == "A" and "Split across 2 nodes" in e["explanation"]
     single = make_inputs([node("A", 1.0)], [line("O1", 1, "X")], {("A", "X"): 1})
@@ -74,9 +81,12 @@ def test_partial_backorders_split_by_reason():
 
 
 def test_split_limit_reason_when_another_parcel_is_not_allowed():
-    inputs = make_inputs([node("A", 1.0), node("B", 5.0)], [line("O1", 1, "X", qty=2)],
-                         {("A", "X"): 1, ("B", "X"): 1})  # fmt: skip
-    r = allocate(inputs, replace(EXACT, max_parcels_per_order=1))
+    inputs = make_inputs(
+        [node("A", 1.0), node("B", 5.0)],
+        [line("O1", 1, "X", qty=2)],
+        {("A", "X"): 1, ("B", "X"): 1},
+    )
+    r = allocate(inputs, EXACT.with_(max_parcels_per_order=1))
     assert reasons(r) == {("O1", 1): {"split_limit": 1}}
 
 

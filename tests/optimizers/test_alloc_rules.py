@@ -11,7 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from optimizers import allocate, allocate_baseline, evaluate_plan
+from optimizers import allocate
+from optimizers.allocate import allocate_baseline, evaluate_plan
 from tests.optimizers.builders import (
     EXACT,
     line,
@@ -77,7 +78,7 @@ def test_parcel_limit_backorders_the_least_valuable_line():
         lines,
         {("A", "X"): 1, ("B", "Y"): 1, ("C", "Z"): 1},
     )
-    r = solve(inputs, replace(EXACT, max_parcels_per_order=2))
+    r = solve(inputs, EXACT.with_(max_parcels_per_order=2))
     assert placed(r) == {("O1", 1): {"A": 1}, ("O1", 2): {"B": 1}}
     assert reasons(r) == {("O1", 3): {"split_limit": 1}}
     assert r.parcels.height == 2
@@ -120,9 +121,11 @@ def test_exclusions_need_every_non_empty_field_to_match(rule, expected):
 
 def test_every_node_excluded_gives_an_excluded_backorder():
     inputs = make_inputs(
-        [node("A", 1.0)], [line("O1", 1, "X")], {("A", "X"): 1},
+        [node("A", 1.0)],
+        [line("O1", 1, "X")],
+        {("A", "X"): 1},
         exclusions=[{"node_id": "A", "sku": "X", "reason": "hazmat"}],
-    )  # fmt: skip
+    )
     r = solve(inputs)
     assert reasons(r) == {("O1", 1): {"excluded": 1}}
 
@@ -160,7 +163,7 @@ def test_ship_to_store_when_the_pickup_store_has_no_stock():
     assert row["expected_delivery_days"] == 3
     assert r.parcels["destination"].to_list() == ["S"]
     assert r.stats.objective == pytest.approx(8.0)
-    off = solve(inputs, replace(EXACT, ship_to_store=False))
+    off = solve(inputs, EXACT.with_(ship_to_store=False))
     assert reasons(off) == {("O1", 1): {"no_stock": 1}}
 
 
@@ -193,13 +196,21 @@ def test_bopis_switch_off_leaves_only_ship_to_store():
         [line("O1", 1, "X", method="pickup", pickup="S")],
         {("S", "X"): 1, ("A", "X"): 1},
     )
-    r = solve(inputs, replace(EXACT, pickup_in_store=False))
+    r = solve(inputs, EXACT.with_(pickup_in_store=False))
     assert r.allocations["fulfillment_method"].to_list() == ["ship_to_store"]
 
 
 def test_a_lane_overrides_the_band():
-    lanes = [{"node_id": "B", "ship_to_zone": "Z9", "service_level": "standard",
-              "cost_per_package": 2.0, "cost_per_kg": 0.0, "transit_days": 1}]  # fmt: skip
+    lanes = [
+        {
+            "node_id": "B",
+            "ship_to_zone": "Z9",
+            "service_level": "standard",
+            "cost_per_package": 2.0,
+            "cost_per_kg": 0.0,
+            "transit_days": 1,
+        }
+    ]
     inputs = make_inputs(
         [node("A", 1.0), node("B", 5.0)],
         [line("O1", 1, "X", zone="Z9")],
@@ -212,8 +223,16 @@ def test_a_lane_overrides_the_band():
 
 
 def test_zone_only_line_ships_only_where_a_lane_exists():
-    lanes = [{"node_id": "B", "ship_to_zone": "Z9", "service_level": "standard",
-              "cost_per_package": 7.0, "cost_per_kg": 0.0, "transit_days": 2}]  # fmt: skip
+    lanes = [
+        {
+            "node_id": "B",
+            "ship_to_zone": "Z9",
+            "service_level": "standard",
+            "cost_per_package": 7.0,
+            "cost_per_kg": 0.0,
+            "transit_days": 2,
+        }
+    ]
     inputs = make_inputs(
         [node("A", 1.0), node("B", 5.0)],
         [line("O1", 1, "X", zone="Z9", lon=None, lat=None)],
@@ -250,8 +269,9 @@ def test_order_capacity_sends_the_second_order_elsewhere():
     r = solve(inputs)
     nodes_of = {k[0]: set(v) for k, v in placed(r).items()}
     assert {frozenset(nodes_of["O1"]), frozenset(nodes_of["O2"])} == {
-        frozenset({"A"}), frozenset({"B"})
-    }  # fmt: skip
+        frozenset({"A"}),
+        frozenset({"B"}),
+    }
     # O1 (two lines, one parcel) and O2 cost the same per parcel: one order per node either way
     assert r.stats.objective == pytest.approx(5.0 + 8.0)
 
@@ -272,10 +292,13 @@ def test_ship_from_store_switch_and_supports_ship():
     inputs = make_inputs(nodes, [line("O1", 1, "X")], {("T", "X"): 1, ("D", "X"): 1})
     on = solve(inputs)
     assert on.allocations["fulfillment_method"].to_list() == ["ship_from_store"]
-    off = solve(inputs, replace(EXACT, ship_from_store=False))
+    off = solve(inputs, EXACT.with_(ship_from_store=False))
     assert placed(off) == {("O1", 1): {"D": 1}}
-    cannot = make_inputs([store("T", 0.5, ship=False), node("D", 5.0)], [line("O1", 1, "X")],
-                         {("T", "X"): 1, ("D", "X"): 1})  # fmt: skip
+    cannot = make_inputs(
+        [store("T", 0.5, ship=False), node("D", 5.0)],
+        [line("O1", 1, "X")],
+        {("T", "X"): 1, ("D", "X"): 1},
+    )
     assert placed(solve(cannot)) == {("O1", 1): {"D": 1}}
 
 
@@ -284,10 +307,10 @@ def test_late_penalty_and_days_weight_move_a_line_to_a_faster_node():
     nodes = [node("A", 1.0, proc=3), node("B", 5.0)]
     inputs = make_inputs(nodes, [line("O1", 1, "X", promised=2)], {("A", "X"): 1, ("B", "X"): 1})
     assert placed(solve(inputs)) == {("O1", 1): {"A": 1}}  # late costs nothing in EXACT
-    late = replace(EXACT, late_penalty=4.0)  # A: 5 + 4 > B: 8
+    late = EXACT.with_(late_penalty=4.0)  # A: 5 + 4 > B: 8
     r = solve(inputs, late)
     assert placed(r) == {("O1", 1): {"B": 1}}
-    slow = replace(EXACT, days_weight=2.0)  # A: 5 + 8 > B: 8 + 4
+    slow = EXACT.with_(days_weight=2.0)  # A: 5 + 8 > B: 8 + 4
     assert placed(solve(inputs, slow)) == {("O1", 1): {"B": 1}}
 
 

@@ -11,16 +11,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from optimizers import (
-    allocate,
-    build_candidates,
-    build_model_arrays,
-    solve_highspy,
-    solve_pulp,
-)
-from optimizers.solvers import SolveOutcome
-from optimizers.synthetic import synthetic_inputs
-from optimizers.types import AllocationSettings
+from optimizers import allocate
+from optimizers.candidates import build_candidates
+from optimizers.model.build import build_model_arrays
+from optimizers.settings import AllocationSettings
+from optimizers.solve.highspy_solver import solve_highspy
+from optimizers.solve.outcome import SolveOutcome
+from optimizers.solve.pulp_solver import solve_pulp
+from samples.synthetic import synthetic_inputs
 from tests.optimizers.oracle import Referee
 
 SMALL = synthetic_inputs(120, 10, seed=7)
@@ -57,7 +55,7 @@ def test_raw_solvers_without_heuristics_agree():
     settings = AllocationSettings(mip_gap=0.0)
     arrays = build_model_arrays(build_candidates(SMALL, settings))
     a = solve_pulp(arrays, settings)
-    b = solve_pulp(arrays, replace(settings, solver="cbc"))
+    b = solve_pulp(arrays, settings.with_(solver="cbc"))
     c = solve_highspy(arrays, settings)
     assert a.status == b.status == c.status == "optimal"
     assert a.objective == pytest.approx(b.objective) == pytest.approx(c.objective)
@@ -84,8 +82,17 @@ def test_a_solve_that_hits_its_time_limit_keeps_a_feasible_plan():
 def _fake_solve(values_of):
     def fake(arrays, settings, start=None, lp_bound=None):
         values = values_of(arrays, start)
-        return SolveOutcome("highs", "time_limit" if values is not None else "no_solution",
-                            values, None, 1.0, None, 0.0, 0.01, "fake")  # fmt: skip
+        return SolveOutcome(
+            "highs",
+            "time_limit" if values is not None else "no_solution",
+            values,
+            None,
+            1.0,
+            None,
+            0.0,
+            0.01,
+            "fake",
+        )
 
     return fake
 
@@ -111,8 +118,7 @@ def test_an_infeasible_solver_plan_is_rejected(monkeypatch):
 
 
 def test_a_solver_plan_worse_than_the_baseline_is_not_kept(monkeypatch):
-    monkeypatch.setattr(allocate_module, "solve",
-                        _fake_solve(lambda a, s: np.zeros(a.n_cols)))  # fmt: skip
+    monkeypatch.setattr(allocate_module, "solve", _fake_solve(lambda a, s: np.zeros(a.n_cols)))
     r = allocate(SMALL, AllocationSettings())
     assert not r.stats.fell_back and "rule-based plan" in r.stats.message
     assert r.stats.objective == pytest.approx(r.baseline.stats.objective)
@@ -134,31 +140,57 @@ def test_same_inputs_in_any_row_order_give_the_same_plan(highs_plan):
 def test_solving_prints_nothing_on_stdout():
     code = (
         "from optimizers import allocate\n"
-        "from optimizers.synthetic import synthetic_inputs\n"
-        "from optimizers.types import AllocationSettings\n"
+        "from samples.synthetic import synthetic_inputs\n"
+        "from optimizers.settings import AllocationSettings\n"
         "for solver in ('highs', 'cbc', 'highspy'):\n"
         "    allocate(synthetic_inputs(40, 5, seed=1), AllocationSettings(solver=solver))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout == ""
 
 
 def test_frames_have_the_documented_columns(highs_plan):
     r = highs_plan
     assert r.allocations.columns[:16] == [
-        "order_id", "line_no", "sku", "node_id", "quantity", "fulfillment_method", "parcel_id",
-        "service_level", "destination_node_id", "parcel_cost", "handling_cost",
-        "expected_delivery_days", "late_units", "unit_price", "unit_cost", "channel",
-    ]  # fmt: skip
+        "order_id",
+        "line_no",
+        "sku",
+        "node_id",
+        "quantity",
+        "fulfillment_method",
+        "parcel_id",
+        "service_level",
+        "destination_node_id",
+        "parcel_cost",
+        "handling_cost",
+        "expected_delivery_days",
+        "late_units",
+        "unit_price",
+        "unit_cost",
+        "channel",
+    ]
     assert r.backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason"]
     assert r.parcels.columns[:8] == [
-        "parcel_id", "order_id", "node_id", "service_level", "destination", "weight_kg", "cost",
+        "parcel_id",
+        "order_id",
+        "node_id",
+        "service_level",
+        "destination",
+        "weight_kg",
+        "cost",
         "delivery_days",
-    ]  # fmt: skip
-    assert r.explanations.columns[:7] == ["order_id", "line_no", "node_id", "chosen_cost",
-                                          "alternative_node_id", "alternative_cost",
-                                          "explanation"]  # fmt: skip
+    ]
+    assert r.explanations.columns[:7] == [
+        "order_id",
+        "line_no",
+        "node_id",
+        "chosen_cost",
+        "alternative_node_id",
+        "alternative_cost",
+        "explanation",
+    ]
     assert r.explanations["explanation"].null_count() == 0
     assert r.parcels["parcel_id"].n_unique() == r.parcels.height
     ids = r.allocations.filter(pl.col("fulfillment_method") != "pickup_in_store")

@@ -6,15 +6,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from contracts.stock import available_to_promise
-from optimizers import allocate, build_candidates, build_model_arrays
-from optimizers import large as large_module
-from optimizers.baseline import baseline_fills
-from optimizers.colgen import _mapped_basis, _restricted, column_generation, starting_set
-from optimizers.lagrange import relaxation
-from optimizers.large import _shares
-from optimizers.types import AllocationInputs, AllocationSettings
-from optimizers.warmstart import lp_relaxation, solve_relaxation
+from contracts.atp import available_to_promise
+from optimizers import allocate
+from optimizers.candidates import build_candidates
+from optimizers.decomposition import large as large_module
+from optimizers.decomposition.colgen import (
+    _mapped_basis,
+    _restricted,
+    column_generation,
+    starting_set,
+)
+from optimizers.decomposition.lagrange import relaxation
+from optimizers.decomposition.large import _shares
+from optimizers.heuristics.baseline import baseline_fills
+from optimizers.model.build import build_model_arrays
+from optimizers.settings import AllocationSettings
+from optimizers.solve.relaxation import lp_relaxation, solve_relaxation
+from optimizers.types import AllocationInputs
 from samples.generator import generate_inbox
 from tests.optimizers.oracle import Referee
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from contracts.stock import available_to_promise
-from optimizers import allocate, build_candidates, build_model_arrays
-from optimizers import candidates as candidates_module
-from optimizers.baseline import baseline_fills
-from optimizers.check import violations
-from optimizers.lagrange import (
+from contracts.atp import available_to_promise
+from optimizers import allocate
+from optimizers.candidates import build as candidates_module
+from optimizers.candidates import build_candidates
+from optimizers.decomposition.lagrange import (
     Prices,
     ascend,
     evaluate,
@@ -20,11 +19,15 @@ from optimizers.lagrange import (
     relaxation,
     zero_prices,
 )
-from optimizers.objective import objective_terms
-from optimizers.synthetic import synthetic_inputs
-from optimizers.types import AllocationInputs, AllocationSettings
-from optimizers.warmstart import lp_relaxation
+from optimizers.heuristics.baseline import baseline_fills
+from optimizers.model.build import build_model_arrays
+from optimizers.model.objective import objective_terms
+from optimizers.plan.check import fill_violations
+from optimizers.settings import AllocationSettings
+from optimizers.solve.relaxation import lp_relaxation
+from optimizers.types import AllocationInputs
 from samples.generator import generate_inbox
+from samples.synthetic import synthetic_inputs
 from tests.optimizers.oracle import Referee
 
 
@@ -97,7 +100,7 @@ def test_the_priced_plan_is_feasible_and_beats_nothing_worse_than_backordering(c
     r = relaxation(c)
     ascent = ascend(r, optimum, iterations=60, time_limit=30)
     fills = priced_plan(c, r, ascent.evaluation)
-    assert violations(c, fills) == []
+    assert fill_violations(c, fills) == []
     nothing = objective_terms(c, fills.clear())["objective"]
     assert optimum - 1e-6 <= objective_terms(c, fills)["objective"] < nothing
 
@@ -127,4 +130,4 @@ def test_candidates_pruned_at_generation_keep_the_bound_valid(case, monkeypatch)
         assert evaluate(r, p).bound <= lp.bound + 1e-6 * abs(lp.bound)
     # without the floors the same relaxation could claim more than the true LP bound
     base = baseline_fills(pruned)
-    assert violations(pruned, base) == []
+    assert fill_violations(pruned, base) == []

@@ -18,9 +18,18 @@ def read_outbox(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """All instruction rows of the run (CSV files) and its backorders."""
     files = sorted((run_dir / "instructions").glob("*.csv"))
     rows = pl.concat(
-        [pl.read_csv(f, schema_overrides={"order_id": pl.String, "sku": pl.String,
-                                          "node_id": pl.String, "parcel_id": pl.String})
-         for f in files]  # fmt: skip
+        [
+            pl.read_csv(
+                f,
+                schema_overrides={
+                    "order_id": pl.String,
+                    "sku": pl.String,
+                    "node_id": pl.String,
+                    "parcel_id": pl.String,
+                },
+            )
+            for f in files
+        ]
     )
     backorders = pl.read_csv(run_dir / "backorders.csv", schema_overrides={"order_id": pl.String})
     return rows, backorders
@@ -45,9 +54,10 @@ def check_outbox(inbox: dict[str, pl.DataFrame], run_dir: Path, max_parcels: int
     stock = inbox["stock"].with_columns(pl.col("safety_stock").fill_null(0))
     newest = stock.sort("snapshot_at").group_by("node_id", "sku").last()
     atp = newest.select(
-        "node_id", "sku",
+        "node_id",
+        "sku",
         atp=(pl.col("on_hand") - pl.col("reserved") - pl.col("safety_stock")).clip(lower_bound=0),
-    )  # fmt: skip
+    )
     taken = fills.group_by("node_id", "sku").agg(pl.col("quantity").sum())
     over = taken.join(atp, on=["node_id", "sku"], how="left").filter(
         pl.col("quantity") > pl.col("atp").fill_null(0)
@@ -55,9 +65,11 @@ def check_outbox(inbox: dict[str, pl.DataFrame], run_dir: Path, max_parcels: int
     if over.height:
         problems.append(f"{over.height} node x sku above ATP")
     shipped = fills.filter(pl.col("fulfillment_method").is_in(SHIPS))
-    load = shipped.group_by("node_id").agg(
-        units=pl.col("quantity").sum(), orders=pl.col("order_id").n_unique()
-    ).join(inbox["nodes"], on="node_id")
+    load = (
+        shipped.group_by("node_id")
+        .agg(units=pl.col("quantity").sum(), orders=pl.col("order_id").n_unique())
+        .join(inbox["nodes"], on="node_id")
+    )
     if load.filter(pl.col("units") > pl.col("ship_capacity_units")).height:
         problems.append("unit capacity exceeded")
     if load.filter(pl.col("orders") > pl.col("ship_capacity_orders")).height:

@@ -7,10 +7,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.automation import inbox_sensor
-from pipelines.definitions import ALLOCATION_JOB, build_definitions
+from assets.resources import InboxResource
+from pipelines.automation import ALLOCATION_JOB, inbox_sensor
+from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths
-from pipelines.resources import InboxResource
 from samples.generator import generate_inbox
 from samples.inbox import write_inbox
 from tests.pipelines.outbox_checker import check_outbox
@@ -32,8 +32,12 @@ def two_runs(tmp_path_factory, inbox_frames):
     # The checker's truth is the generated frames: leave out the deliberately broken file.
     (paths.inbox / "orders_marketplace_errors.csv").unlink()
     job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
-    run_config = {"ops": {"allocation_plan": {"config": SETTINGS},
-                          "benefit_estimates": {"config": {"allocation": SETTINGS}}}}  # fmt: skip
+    run_config = {
+        "ops": {
+            "allocation_plan": {"config": SETTINGS},
+            "benefit_estimates": {"config": {"time_limit_s": SETTINGS["time_limit_s"]}},
+        }
+    }
     with dg.DagsterInstance.ephemeral() as instance:
         results = [
             job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
@@ -53,8 +57,14 @@ def test_every_asset_and_check_succeeds(two_runs):
         ]
         assert failed == []
         keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        assert {"allocation_plan", "fulfillment_instructions", "backorders", "kpi_report",
-                "margin_mart", "benefit_estimates"} <= keys  # fmt: skip
+        assert {
+            "allocation_plan",
+            "fulfillment_instructions",
+            "backorders",
+            "kpi_report",
+            "margin_mart",
+            "benefit_estimates",
+        } <= keys
 
 
 def test_outbox_honours_the_inputs_by_an_independent_check(two_runs, inbox_frames):
@@ -86,8 +96,9 @@ def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(two_runs)
         assert plans[0] and plans[0] == plans[1]
         kpis = con.sql("SELECT count(DISTINCT run_id), count(*) FROM marts.kpis").fetchall()
         assert kpis[0][0] == 2 and kpis[0][1] > 20
-        benefits = con.sql("SELECT capability FROM marts.benefit_estimates WHERE run_id = ?",
-                           params=[first]).fetchall()  # fmt: skip
+        benefits = con.sql(
+            "SELECT capability FROM marts.benefit_estimates WHERE run_id = ?", params=[first]
+        ).fetchall()
         assert sorted(b[0] for b in benefits) == ["bopis", "boris", "ship_from_store"]
         margins = con.sql(
             "SELECT sum(quantity) FROM marts.line_margins WHERE run_id = ?", params=[first]

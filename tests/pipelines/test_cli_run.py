@@ -13,8 +13,12 @@ from pipelines.cli import main
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every path the run touches lives in tmp (env restored afterwards)."""
-    places = {"OMNIROUTE_INBOX": "inbox", "OMNIROUTE_WAREHOUSE": "w/omniroute.duckdb",
-              "OMNIROUTE_OUTBOX": "outbox", "DAGSTER_HOME": "dagster_home"}  # fmt: skip
+    places = {
+        "OMNIROUTE_INBOX": "inbox",
+        "OMNIROUTE_WAREHOUSE": "w/omniroute.duckdb",
+        "OMNIROUTE_OUTBOX": "outbox",
+        "DAGSTER_HOME": "dagster_home",
+    }
     for name, sub in places.items():
         monkeypatch.setenv(name, str(tmp_path / sub))
     (tmp_path / "dagster_home").mkdir()
@@ -22,8 +26,26 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_sample_writes_a_small_inbox(env, capsys):
-    assert main(["sample", "--out", str(env / "inbox"), "--orders", "60", "--stores", "4",
-                 "--dcs", "2", "--skus", "30", "--seed", "3"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sample",
+                "--out",
+                str(env / "inbox"),
+                "--orders",
+                "60",
+                "--stores",
+                "4",
+                "--dcs",
+                "2",
+                "--skus",
+                "30",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     names = sorted(p.name for p in (env / "inbox").iterdir())
     assert names[:3] == ["exclusions.csv", "lanes.csv", "nodes.csv"]
     assert "orders_marketplace_errors.csv" in names
@@ -32,20 +54,48 @@ def test_sample_writes_a_small_inbox(env, capsys):
 
 
 def test_run_ingests_through_dagster_and_prints_one_json_object(env, capsys):
-    main(["sample", "--out", str(env / "inbox"), "--orders", "60", "--stores", "4", "--dcs", "2",
-          "--skus", "30"])  # fmt: skip
+    main(
+        [
+            "sample",
+            "--out",
+            str(env / "inbox"),
+            "--orders",
+            "60",
+            "--stores",
+            "4",
+            "--dcs",
+            "2",
+            "--skus",
+            "30",
+        ]
+    )
     capsys.readouterr()
     code = main(["run", "--json", "--log-level", "WARNING"])
     summary = json.loads(capsys.readouterr().out)  # stdout holds the JSON and nothing else
     assert code == 0 and summary["status"] == "success"
     assert summary["warehouse"] == str(env / "w" / "omniroute.duckdb")
     assert len(summary["files"]) == 12
-    assert all(f["rows_read"] == f["rows_accepted"] + f["rows_rejected"] + f["rows_duplicate"]
-               for f in summary["files"])  # fmt: skip
+    assert all(
+        f["rows_read"] == f["rows_accepted"] + f["rows_rejected"] + f["rows_duplicate"]
+        for f in summary["files"]
+    )
     assert summary["staging_rows"]["nodes"] == 6 and summary["quarantined_rows"] == 13
-    for key in ("run_id", "status", "objective", "best_bound", "gap", "plan_cost",
-                "baseline_objective", "baseline_cost", "seconds", "allocation_seconds", "lines",
-                "units_allocated", "units_backordered", "outbox"):  # fmt: skip
+    for key in (
+        "run_id",
+        "status",
+        "objective",
+        "best_bound",
+        "gap",
+        "plan_cost",
+        "baseline_objective",
+        "baseline_cost",
+        "seconds",
+        "allocation_seconds",
+        "lines",
+        "units_allocated",
+        "units_backordered",
+        "outbox",
+    ):
         assert summary[key] is not None, key
     assert summary["objective"] <= summary["baseline_objective"] + 1e-6
     assert summary["best_bound"] <= summary["objective"] + 1e-6

@@ -7,12 +7,13 @@ import pytest
 
 from reporting.kpis import SCALAR_UNITS, compute_kpis
 from reporting.measures import weighted_quantile
-from tests import plan_factory as pf
 
 
 @pytest.fixture(scope="module")
-def kpis():
-    return compute_kpis(pf.orders(), pf.nodes(), pf.products(), pf.result(), pf.baseline())
+def kpis(hand_plan):
+    return compute_kpis(
+        hand_plan.orders, hand_plan.nodes, hand_plan.products, hand_plan.result, hand_plan.baseline
+    )
 
 
 def test_fill_rates_and_backorders(kpis) -> None:
@@ -114,16 +115,18 @@ def test_long_format_covers_every_scalar(kpis) -> None:
     assert values["backordered_units.no_stock"] == 1.0
 
 
-def test_empty_plan_has_no_division_by_zero() -> None:
-    empty = pf.empty_result()
-    kpis = compute_kpis(pf.orders().clear(), pf.nodes(), pf.products(), empty, empty)
+def test_empty_plan_has_no_division_by_zero(hand_plan) -> None:
+    empty = hand_plan.empty_result
+    kpis = compute_kpis(hand_plan.orders.clear(), hand_plan.nodes, hand_plan.products, empty, empty)
     assert kpis.fill_rate_units is None and kpis.delivery_days_p90 is None
     assert kpis.objective_savings_pct is None and kpis.plan_cost == 0.0
     assert kpis.to_long().height >= len(SCALAR_UNITS)
 
 
-def test_unfilled_orders_count_against_fill_rate() -> None:
-    kpis = compute_kpis(pf.orders(), pf.nodes(), pf.products(), pf.empty_result())
+def test_unfilled_orders_count_against_fill_rate(hand_plan) -> None:
+    kpis = compute_kpis(
+        hand_plan.orders, hand_plan.nodes, hand_plan.products, hand_plan.empty_result
+    )
     assert kpis.fill_rate_units == 0.0 and kpis.fill_rate_orders == 0.0
     assert kpis.baseline_objective is None and kpis.baseline_comparison["baseline"].null_count() > 0
 

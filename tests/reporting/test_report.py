@@ -10,29 +10,30 @@ import pytest
 
 from reporting.kpis import compute_kpis
 from reporting.report import format_value, render_html, render_markdown
-from tests import plan_factory as pf
 
 EVIL = "<script>alert(1)</script>|x"
 
 
 @pytest.fixture(scope="module")
-def kpis():
-    return compute_kpis(pf.orders(), pf.nodes(), pf.products(), pf.result(), pf.baseline())
+def kpis(hand_plan):
+    return compute_kpis(
+        hand_plan.orders, hand_plan.nodes, hand_plan.products, hand_plan.result, hand_plan.baseline
+    )
 
 
 @pytest.fixture(scope="module")
-def evil_kpis():
+def evil_kpis(hand_plan):
     """Data text that tries to inject markup: a node id and a backorder reason."""
-    nodes = pf.nodes().with_columns(
+    nodes = hand_plan.nodes.with_columns(
         pl.when(pl.col("node_id") == "S1").then(pl.lit(EVIL)).otherwise("node_id").alias("node_id")
     )
-    result = pf.result()
+    result = hand_plan.result
     result = replace(
         result,
         allocations=result.allocations.with_columns(pl.col("node_id").replace("S1", EVIL)),
         backorders=result.backorders.with_columns(reason=pl.lit('"><img src=x onerror=1>')),
     )
-    return compute_kpis(pf.orders(), nodes, pf.products(), result, pf.baseline())
+    return compute_kpis(hand_plan.orders, nodes, hand_plan.products, result, hand_plan.baseline)
 
 
 def test_html_is_self_contained_with_charts(kpis) -> None:
@@ -76,9 +77,9 @@ def test_markdown_tables_and_escaping(kpis, evil_kpis) -> None:
             assert line.endswith("|")
 
 
-def test_report_without_baseline_or_plan() -> None:
-    empty = pf.empty_result()
-    kpis = compute_kpis(pf.orders(), pf.nodes(), pf.products(), empty)
+def test_report_without_baseline_or_plan(hand_plan) -> None:
+    empty = hand_plan.empty_result
+    kpis = compute_kpis(hand_plan.orders, hand_plan.nodes, hand_plan.products, empty)
     html, md = render_html(kpis, "r"), render_markdown(kpis, "r")
     assert "<svg" in html and "—" in md  # missing values shown as a dash, not "None"
     shown = re.findall(r">([^<]*)<", html) + md.split("|")

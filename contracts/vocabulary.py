@@ -1,0 +1,125 @@
+"""The product's words, spelled once: fulfillment modes, backorder reasons, statuses, kinds.
+
+Every module that writes or compares one of these strings imports it from here, so a mode or
+a reason is never retyped (and a typo is an AttributeError, not a silent mismatch). They are
+``StrEnum`` members: they compare equal to, format as and are stored as their plain values,
+so frames, SQL and partner files carry ordinary strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NodeType(StrEnum):
+    """What a fulfillment node is (the nodes file's ``node_type``)."""
+
+    DC = "dc"
+    STORE = "store"
+
+
+class OrderMethod(StrEnum):
+    """How the customer wants the line (the orders file's ``fulfillment_method``)."""
+
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+class Mode(StrEnum):
+    """How a node fills units of a line (allocation rows, instructions, KPIs)."""
+
+    SHIP_FROM_DC = "ship_from_dc"
+    SHIP_FROM_STORE = "ship_from_store"
+    PICKUP_IN_STORE = "pickup_in_store"  # BOPIS: from the pickup store's own stock
+    SHIP_TO_STORE = "ship_to_store"  # a parcel from another node to the pickup store
+
+
+def values(*members: StrEnum) -> tuple[str, ...]:
+    """Plain string values (a Polars frame built from enum members would get an Enum dtype)."""
+    return tuple(m.value for m in members)
+
+
+MODES = values(*Mode)
+# Modes that ship a parcel and so use the node's ship capacity.
+SHIPPING_MODES = values(Mode.SHIP_FROM_DC, Mode.SHIP_FROM_STORE, Mode.SHIP_TO_STORE)
+# Modes that deliver to the customer's door.
+HOME_DELIVERY_MODES = values(Mode.SHIP_FROM_DC, Mode.SHIP_FROM_STORE)
+# Modes that bring the customer to a store.
+PICKUP_MODES = values(Mode.PICKUP_IN_STORE, Mode.SHIP_TO_STORE)
+
+
+class InstructionMethod(StrEnum):
+    """Instruction rows that are not a fill of the node's own stock."""
+
+    RECEIVE_FOR_PICKUP = "receive_for_pickup"  # a pickup store's incoming ship-to-store parcel
+
+
+class BackorderReason(StrEnum):
+    """Why units of a line stay unfilled (``backorders.reason``)."""
+
+    NO_STOCK = "no_stock"
+    NO_CAPACITY = "no_capacity"
+    NOT_SHIPPABLE = "not_shippable"
+    EXCLUDED = "excluded"
+    SPLIT_LIMIT = "split_limit"
+    UNECONOMIC = "uneconomic"
+    UNKNOWN_SKU = "unknown_sku"
+
+
+class Binding(StrEnum):
+    """What decided a line's source, as the explanations name it (besides backorder reasons)."""
+
+    CHEAPEST = "cheapest"
+    ONLY_OPTION = "only_option"
+    STOCK = "stock"
+    CAPACITY = "capacity"
+    ORDER_CAPACITY = "order_capacity"
+    SPLIT_LIMIT = "split_limit"
+    CONSOLIDATION = "consolidation"
+    NEAR_OPTIMAL = "near_optimal"
+    RULE_BASED = "rule_based"
+
+
+class PlanMethod(StrEnum):
+    """Who made a plan (``plan.*.method``)."""
+
+    OPTIMIZER = "optimizer"
+    BASELINE = "baseline"
+
+
+class RunStatus(StrEnum):
+    """How an allocation ended (``plan.runs.status``)."""
+
+    OPTIMAL = "optimal"  # proven within mip_gap
+    TIME_LIMIT = "time_limit"  # stopped by the time limit; the best plan found is kept
+    FEASIBLE = "feasible"  # a plan and a valid bound whose gap is above mip_gap
+    FALLBACK_BASELINE = "fallback_baseline"  # the solver gave no usable plan
+    EMPTY = "empty"  # nothing to decide
+    HEURISTIC = "heuristic"  # the rule-based baseline's own status
+
+
+class SolverStatus(StrEnum):
+    """What one solver call returned, solver-independent."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+
+
+class Solver(StrEnum):
+    """MIP solvers a run may use."""
+
+    HIGHS = "highs"  # HiGHS through PuLP (large models passed to highspy directly)
+    CBC = "cbc"  # CBC through PuLP
+    HIGHSPY = "highspy"  # HiGHS through highspy, always
+    RULE_BASED = "rule-based"  # the baseline's "solver"
+
+
+class FileStatus(StrEnum):
+    """A partner file's state in the ledger (``raw.file_ledger.status``)."""
+
+    PENDING = "pending"  # recorded, not yet validated
+    OK = "ok"  # validated: every row accepted, rejected or a duplicate
+    UNREADABLE = "unreadable"
+    UNKNOWN_KIND = "unknown_kind"

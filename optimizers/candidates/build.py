@@ -1,0 +1,216 @@
+"""Stage 1: the sparse (line, node, mode) candidates with their costs, and why a line has none.
+
+"Prepare data first": every allowed pair is found with joins and vectorised arithmetic,
+never a loop over lines. A candidate is a way to fill units of one line from one node:
+``ship_from_dc`` / ``ship_from_store`` (ship lines), ``pickup_in_store`` (a pickup line from
+its own store's stock) or ``ship_to_store`` (a pickup line from another node, by parcel).
+Groups (parcels) and pairs (per-order handling) are assigned in ``groups``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from contracts.vocabulary import Mode
+from optimizers.candidates.eligibility import flagged_pairs, no_candidate_reasons
+from optimizers.candidates.groups import GROUP_COLUMNS, grouped, with_shares
+from optimizers.candidates.prepare import NO_LIMIT, Prepared, prepare
+from optimizers.model.objective import delivery_days, is_late, unit_cost
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Everything the model, the baseline and the extraction need, as frames.
+
+    candidates: cand_idx, line_idx, order_idx, node_idx, atp_idx, group_idx, pair_idx, mode,
+        is_ship, service_level, destination, distance_km, cost_per_package, cost_per_kg,
+        days, late, unit_weight_kg, unit_obj (objective per unit excluding parcel and
+        per-order handling), ub (most units this candidate can take alone), rank (baseline
+        order within the line: nearest first).
+    groups: group_idx, order_idx, node_idx, pair_idx, is_ship, service_level, destination,
+        dest_key, cost_per_package.
+    pairs: pair_idx, order_idx, node_idx, handling_cost_per_order.
+    lines: prepared lines plus n_candidates and no_candidate_reason.
+    exclusions: the exclusions, normalised (the plan checker re-applies them).
+    """
+
+    lines: pl.DataFrame
+    nodes: pl.DataFrame
+    atp: pl.DataFrame
+    candidates: pl.DataFrame
+    groups: pl.DataFrame
+    pairs: pl.DataFrame
+    settings: AllocationSettings
+    exclusions: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def as_inputs(self) -> AllocationInputs:
+        """The normalised inputs these candidates were built from, as the plan checker reads
+        them (one row per line, node and stock key; products, rates and lanes left out)."""
+        empty = pl.DataFrame()
+        return AllocationInputs(
+            orders=self.lines,
+            available_to_promise=self.atp.select("node_id", "sku", "available_to_promise"),
+            nodes=self.nodes,
+            products=empty,
+            rates=empty,
+            lanes=empty,
+            exclusions=self.exclusions,
+        )
+
+
+# Candidates are found per chunk of orders (groups and pairs never cross an order), so the
+# (line, node) expansion never holds more than one chunk. Above GENERATION_PRUNE_LINES lines,
+# each line keeps only its GENERATION_KEEP cheapest and GENERATION_KEEP nearest candidates; the
+# cheapest price-free rate among the rest is kept as the line's ``pruned_floor`` so the
+# Lagrangian bound still covers them.
+CHUNK_LINES = 20_000
+GENERATION_PRUNE_LINES = 50_000
+GENERATION_KEEP = 8
+
+
+def _eligible(chunk: pl.DataFrame, prep: Prepared, settings: AllocationSettings) -> pl.DataFrame:
+    """The chunk's eligible (line, node, mode) rows with ub and per-unit costs."""
+    pairs = flagged_pairs(chunk, prep, settings, atp=prep.atp)
+    ship = pl.col("mode") != Mode.PICKUP_IN_STORE
+    cands = pairs.filter(
+        pl.col("mode_ok")
+        & pl.col("reachable")
+        & pl.col("allowed")
+        & (~ship | (pl.col("cap_units") > 0))
+    ).with_columns(
+        ub=pl.min_horizontal(
+            "quantity",
+            "available_to_promise",
+            pl.when(ship).then("cap_units").otherwise(pl.lit(NO_LIMIT, dtype=pl.Int64)),
+        ).cast(pl.Int64)
+    )
+    costed = (
+        cands.with_columns(days=delivery_days())
+        .with_columns(late=is_late())
+        .with_columns(unit_obj=unit_cost(settings))
+    )
+    return costed.select(
+        "line_idx",
+        "order_idx",
+        "node_idx",
+        "atp_idx",
+        "mode",
+        "service_level",
+        "pickup_node_id",
+        "ship_to_zone",
+        "ship_to_latitude",
+        "ship_to_longitude",
+        "distance_km",
+        "cost_per_package",
+        "cost_per_kg",
+        "days",
+        "late",
+        "weight_kg",
+        "handling_cost_per_unit",
+        "unit_obj",
+        "ub",
+        "quantity",
+    )
+
+
+def _ranked(cands: pl.DataFrame) -> pl.DataFrame:
+    """The baseline's order within each line: nearest first."""
+    return cands.with_columns(
+        rank=pl.struct(
+            pl.col("distance_km").fill_null(float("inf")), "days", "unit_obj", "node_idx"
+        )
+        .rank("ordinal")
+        .over("line_idx")
+        .cast(pl.Int64)
+    )
+
+
+def _pruned(cands: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept candidates, per-line floor of the dropped ones' price-free rate)."""
+    standalone = pl.col("cost_per_package").fill_null(0.0) + pl.col("quantity") * pl.col("unit_obj")
+    cands = cands.with_columns(
+        _cheap=pl.struct(standalone, "node_idx", "mode").rank("ordinal").over("line_idx")
+    )
+    kept_mask = (pl.col("_cheap") <= keep) | (pl.col("rank") <= keep)
+    floor = (
+        cands.filter(~kept_mask)
+        .group_by("line_idx")
+        .agg(pruned_floor=(pl.col("unit_obj") + pl.col("share_fixed")).min())
+    )
+    return cands.filter(kept_mask).drop("_cheap"), floor
+
+
+def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> Candidates:
+    """Every eligible (line, node, mode) with costs; lines without one get a reason."""
+    prep = prepare(inputs)
+    lines = prep.lines
+    known = lines.filter(pl.col("known_sku"))
+    prune = known.height > GENERATION_PRUNE_LINES
+    parts, floors = [], []
+    orders = known["order_idx"].unique().sort()
+    step = max(1, int(CHUNK_LINES * orders.len() / max(known.height, 1)))
+    for start in range(0, max(orders.len(), 1), step):
+        ids = orders.slice(start, step)
+        chunk = known.filter(pl.col("order_idx").is_in(ids.implode()))
+        cands = _eligible(chunk, prep, settings)
+        local, groups, pair_frame = grouped(cands, prep.nodes)
+        cands = _ranked(with_shares(local, groups, pair_frame))
+        if prune:
+            cands, floor = _pruned(cands, GENERATION_KEEP)
+            floors.append(floor)
+        parts.append(cands.drop(*GROUP_COLUMNS))
+    cands, groups, pair_frame = grouped(pl.concat(parts), prep.nodes)
+    cands = (
+        cands.sort("line_idx", "node_idx", "mode")
+        .with_row_index("cand_idx")
+        .select(
+            pl.col("cand_idx").cast(pl.Int64),
+            "line_idx",
+            "order_idx",
+            "node_idx",
+            "atp_idx",
+            "group_idx",
+            "pair_idx",
+            "mode",
+            "is_ship",
+            "service_level",
+            "destination",
+            "distance_km",
+            "cost_per_package",
+            "cost_per_kg",
+            "days",
+            "late",
+            pl.col("weight_kg").alias("unit_weight_kg"),
+            "handling_cost_per_unit",
+            "unit_obj",
+            "ub",
+            "rank",
+            "share_fixed",
+            "share_order_cap",
+            "share_parcel",
+        )
+    )
+    if floors:
+        lines = lines.join(pl.concat(floors), on="line_idx", how="left", maintain_order="left")
+    without = lines.join(cands.select("line_idx").unique(), on="line_idx", how="anti")
+    reasons = no_candidate_reasons(without, prep, settings)
+    counts = cands.group_by("line_idx").agg(n_candidates=pl.len())
+    lines = (
+        lines.join(counts, on="line_idx", how="left", maintain_order="left")
+        .join(reasons, on="line_idx", how="left", maintain_order="left")
+        .with_columns(pl.col("n_candidates").fill_null(0).cast(pl.Int64))
+    )
+    return Candidates(
+        lines=lines,
+        nodes=prep.nodes,
+        atp=prep.atp,
+        candidates=cands,
+        groups=groups,
+        pairs=pair_frame,
+        settings=settings,
+        exclusions=prep.exclusions,
+    )

@@ -1,0 +1,158 @@
+"""Normalise validated input frames: stable order, defaults, one row per key, integer ids.
+
+Everything downstream (candidates, model, baseline, extraction) works on integer indices
+(``line_idx``, ``order_idx``, ``node_idx``, ``atp_idx``) assigned here from a stable sort, which
+is what makes a plan reproducible: same inputs and settings, same indices, same model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
+from contracts.vocabulary import NodeType, OrderMethod
+from optimizers.types import AllocationInputs
+
+NO_LIMIT = 2**62  # stands in for "unlimited" in integer capacity arithmetic
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Inputs in index order with defaults filled in."""
+
+    lines: pl.DataFrame  # line_idx, order_idx, ... one row per order line to fill
+    nodes: pl.DataFrame  # node_idx, node_id, ... one row per node
+    atp: pl.DataFrame  # atp_idx, node_idx, node_id, sku, available_to_promise (> 0 only)
+    rates: pl.DataFrame  # service_level, max_distance_km (sorted), cost_per_package, ...
+    lanes: pl.DataFrame
+    exclusions: pl.DataFrame
+
+
+def conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The frame with exactly the schema's columns and dtypes (missing ones as nulls)."""
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    cols = [
+        pl.col(name).cast(dtype, strict=False)
+        if name in frame.columns
+        else pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in schema.items()
+    ]
+    return frame.select(cols)
+
+
+def _lower(col: str) -> pl.Expr:
+    return pl.col(col).str.to_lowercase().str.strip_chars()
+
+
+def prepare_lines(orders: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Order lines in processing order (ordered_at, order_id, line_no), with product data."""
+    orders = conform(orders, STAGING_SCHEMAS["orders"])
+    products = (
+        conform(products, STAGING_SCHEMAS["products"])
+        .filter(pl.col("sku").is_not_null())
+        .unique("sku", keep="first", maintain_order=True)
+        .select("sku", "weight_kg", "unit_cost")
+    )
+    lines = (
+        orders.filter(pl.col("order_id").is_not_null() & (pl.col("quantity") > 0))
+        .sort(["ordered_at", "order_id", "line_no"], nulls_last=True, maintain_order=True)
+        .unique(["order_id", "line_no"], keep="first", maintain_order=True)
+        .with_columns(
+            method=pl.when(_lower("fulfillment_method") == OrderMethod.PICKUP)
+            .then(pl.lit(OrderMethod.PICKUP))
+            .otherwise(pl.lit(OrderMethod.SHIP)),
+            service_level=_lower("service_level").fill_null("standard"),
+            channel=_lower("channel"),
+            unit_price=pl.col("unit_price").fill_null(0.0).clip(lower_bound=0.0),
+        )
+        .join(products, on="sku", how="left", maintain_order="left")
+        .with_columns(
+            known_sku=pl.col("weight_kg").is_not_null(),
+            weight_kg=pl.col("weight_kg").fill_null(0.0).clip(lower_bound=0.0),
+            unit_cost=pl.col("unit_cost").fill_null(0.0),
+            order_idx=(pl.col("order_id").rank("dense") - 1).cast(pl.Int64),
+        )
+        .with_row_index("line_idx")
+        .with_columns(pl.col("line_idx").cast(pl.Int64))
+    )
+    return lines
+
+
+def prepare_nodes(nodes: pl.DataFrame) -> pl.DataFrame:
+    """Nodes by node_id with defaults: null unit capacity = no limit, null flags = false."""
+    nodes = conform(nodes, STAGING_SCHEMAS["nodes"])
+    return (
+        nodes.filter(pl.col("node_id").is_not_null())
+        .sort("node_id", maintain_order=True)
+        .unique("node_id", keep="first", maintain_order=True)
+        .with_columns(
+            node_type=_lower("node_type").fill_null(NodeType.DC),
+            cap_units=pl.col("ship_capacity_units").fill_null(NO_LIMIT).clip(lower_bound=0),
+            cap_orders=pl.col("ship_capacity_orders").clip(lower_bound=0),  # null = no limit
+            supports_ship=pl.col("supports_ship").fill_null(False),
+            supports_pickup=pl.col("supports_pickup").fill_null(False),
+            handling_cost_per_order=pl.col("handling_cost_per_order").fill_null(0.0),
+            handling_cost_per_unit=pl.col("handling_cost_per_unit").fill_null(0.0),
+            processing_days=pl.col("processing_days").fill_null(0).clip(lower_bound=0),
+        )
+        .with_row_index("node_idx")
+        .with_columns(pl.col("node_idx").cast(pl.Int64))
+    )
+
+
+def prepare_atp(atp: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """Positive ATP per known node x sku (duplicates: the largest figure)."""
+    atp = conform(atp, ATP_SCHEMA)
+    return (
+        atp.filter(pl.col("node_id").is_not_null() & pl.col("sku").is_not_null())
+        .group_by("node_id", "sku")
+        .agg(pl.col("available_to_promise").max())
+        .filter(pl.col("available_to_promise") > 0)
+        .join(nodes.select("node_id", "node_idx"), on="node_id", how="inner")
+        .sort("node_idx", "sku")
+        .with_row_index("atp_idx")
+        .with_columns(pl.col("atp_idx").cast(pl.Int64))
+    )
+
+
+def prepare(inputs: AllocationInputs) -> Prepared:
+    """All input frames normalised and indexed."""
+    nodes = prepare_nodes(inputs.nodes)
+    rates = (
+        conform(inputs.rates, STAGING_SCHEMAS["rates"])
+        .with_columns(service_level=_lower("service_level"))
+        .filter(pl.col("service_level").is_not_null() & pl.col("max_distance_km").is_not_null())
+        .sort("service_level", "max_distance_km", "cost_per_package", nulls_last=True)
+        .unique(["service_level", "max_distance_km"], keep="first", maintain_order=True)
+        .with_columns(
+            pl.col("cost_per_package").fill_null(0.0),
+            pl.col("cost_per_kg").fill_null(0.0),
+            pl.col("transit_days").fill_null(0),
+        )
+    )
+    lanes = (
+        conform(inputs.lanes, STAGING_SCHEMAS["lanes"])
+        .with_columns(service_level=_lower("service_level"))
+        .filter(pl.all_horizontal(pl.col("node_id", "ship_to_zone", "service_level").is_not_null()))
+        .sort("node_id", "ship_to_zone", "service_level", maintain_order=True)
+        .unique(["node_id", "ship_to_zone", "service_level"], keep="first", maintain_order=True)
+        .with_columns(
+            pl.col("cost_per_package").fill_null(0.0),
+            pl.col("cost_per_kg").fill_null(0.0),
+            pl.col("transit_days").fill_null(0),
+        )
+    )
+    exclusions = conform(inputs.exclusions, STAGING_SCHEMAS["exclusions"]).with_columns(
+        channel=_lower("channel")
+    )
+    return Prepared(
+        lines=prepare_lines(inputs.orders, inputs.products),
+        nodes=nodes,
+        atp=prepare_atp(inputs.available_to_promise, nodes),
+        rates=rates,
+        lanes=lanes,
+        exclusions=exclusions,
+    )

@@ -1,0 +1,2 @@
+"""Plans without a MIP: the rule-based baseline, LP rounding with greedy repair, polishing,
+and the warm start (LP + RENS) that seeds the solver."""

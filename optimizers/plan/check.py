@@ -1,0 +1,137 @@
+"""The one plan checker: every rule a plan must keep, re-checked from the inputs.
+
+It works on allocation rows, not on the model, so it catches a mistake anywhere between the
+solver and the outbox: ``fill_violations`` guards a plan before the optimizer keeps it (the
+solver's values are rounded to whole units), ``audit_plan`` re-checks every published plan
+(the ``plan_is_feasible`` asset check). The tests carry their own, independent referee.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from contracts.vocabulary import SHIPPING_MODES, Mode, NodeType
+from optimizers.candidates import Candidates
+from optimizers.plan.extract import allocations_frame, plan_rows
+from optimizers.settings import AllocationSettings
+from optimizers.types import AllocationInputs, AllocationResult
+
+
+def _count(frame: pl.DataFrame, what: str) -> list[str]:
+    return [f"{frame.height} {what}"] if frame.height else []
+
+
+def audit_plan(
+    inputs: AllocationInputs, plan: AllocationResult, settings: AllocationSettings
+) -> list[str]:
+    """Every broken rule of a finished plan, its backorders included (the asset check)."""
+    return plan_violations(inputs, settings, plan.allocations, plan.backorders)
+
+
+def fill_violations(c: Candidates, fills: pl.DataFrame) -> list[str]:
+    """Every broken rule of a plan still in fills form (the guard before a plan is kept),
+    against the normalised inputs the candidates were built from."""
+    return plan_violations(c.as_inputs(), c.settings, allocations_frame(plan_rows(c, fills)))
+
+
+def plan_violations(
+    inputs: AllocationInputs,
+    settings: AllocationSettings,
+    fills: pl.DataFrame,
+    backorders: pl.DataFrame | None = None,
+) -> list[str]:
+    """Every broken rule, as ``"<count> <what>"``; empty when the plan keeps them all.
+
+    fills: allocation rows (``contracts.results.ALLOCATION_SCHEMA``). backorders: the plan's
+    backorders, to check that every ordered unit is allocated or backordered; without them,
+    that no line is allocated beyond its quantity.
+    """
+    orders, nodes = inputs.orders, inputs.nodes
+    q = pl.col("quantity")
+    found = _count(fills.filter(q <= 0), "allocation rows with a non-positive quantity")
+    found += _line_balance(orders, fills, backorders)
+
+    taken = fills.group_by("node_id", "sku").agg(q.sum())
+    atp = taken.join(inputs.available_to_promise, on=["node_id", "sku"], how="left")
+    found += _count(
+        atp.filter(q > pl.col("available_to_promise").fill_null(0)), "node x sku above ATP"
+    )
+
+    shipped = fills.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
+    per_node = shipped.group_by("node_id").agg(q.sum(), orders=pl.col("order_id").n_unique())
+    per_node = per_node.join(nodes, on="node_id", how="left")
+    found += _count(per_node.filter(q > pl.col("ship_capacity_units")), "nodes over unit capacity")
+    found += _count(
+        per_node.filter(pl.col("orders") > pl.col("ship_capacity_orders")),
+        "nodes over order capacity",
+    )
+    store_ship_allowed = pl.col("supports_ship") & (
+        (pl.col("node_type") != NodeType.STORE) | pl.lit(settings.ship_from_store)
+    )
+    found += _count(
+        shipped.join(nodes, on="node_id", how="left").filter(~store_ship_allowed.fill_null(False)),
+        "shipments from nodes that may not ship",
+    )
+
+    with_line = fills.join(
+        orders.select("order_id", "line_no", "customer_id", "channel", "pickup_node_id"),
+        on=["order_id", "line_no"],
+        how="left",
+    )
+    method = pl.col("fulfillment_method")
+    pickup = with_line.filter(method == Mode.PICKUP_IN_STORE).join(nodes, on="node_id", how="left")
+    found += _count(
+        pickup.filter(
+            (pl.col("node_id") != pl.col("pickup_node_id"))
+            | ~pl.col("supports_pickup").fill_null(False)
+            | pl.lit(not settings.pickup_in_store)
+        ),
+        "pickups at a store that is not the line's pickup store (or BOPIS off)",
+    )
+    found += _count(
+        with_line.filter(
+            (method == Mode.SHIP_TO_STORE)
+            & (
+                (pl.col("destination_node_id") != pl.col("pickup_node_id"))
+                | pl.lit(not settings.ship_to_store)
+            )
+        ),
+        "ship-to-store legs not bound for the line's pickup store (or ship-to-store off)",
+    )
+
+    excluded = with_line.join(inputs.exclusions, on="node_id", how="inner", suffix="_rule")
+    matches = pl.all_horizontal(
+        pl.col(f"{field}_rule").is_null() | (pl.col(f"{field}_rule") == pl.col(field))
+        for field in ("sku", "customer_id", "channel")
+    )
+    found += _count(excluded.filter(matches), "allocations from an excluded node")
+
+    parcels = fills.filter(pl.col("parcel_id").is_not_null()).group_by("order_id")
+    found += _count(
+        parcels.agg(n=pl.col("parcel_id").n_unique()).filter(
+            pl.col("n") > settings.max_parcels_per_order
+        ),
+        "orders over the parcel limit",
+    )
+    return found
+
+
+def _line_balance(
+    orders: pl.DataFrame, fills: pl.DataFrame, backorders: pl.DataFrame | None
+) -> list[str]:
+    q = pl.col("quantity")
+    allocated = fills.group_by("order_id", "line_no").agg(allocated=q.sum())
+    lines = orders.select("order_id", "line_no", "quantity").join(
+        allocated, on=["order_id", "line_no"], how="full", coalesce=True
+    )
+    if backorders is None:
+        return _count(
+            lines.fill_null(0).filter(pl.col("allocated") > q),
+            "lines allocated beyond their quantity (or unknown lines)",
+        )
+    backordered = backorders.group_by("order_id", "line_no").agg(backordered=q.sum())
+    lines = lines.join(backordered, on=["order_id", "line_no"], how="full", coalesce=True)
+    return _count(
+        lines.fill_null(0).filter(q != pl.col("allocated") + pl.col("backordered")),
+        "lines where allocated + backordered != ordered (or unknown lines)",
+    )

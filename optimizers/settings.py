@@ -1,0 +1,95 @@
+"""The run settings of an allocation, declared once.
+
+The Dagster launchpad (``assets.config.AllocationConfig`` derives from this class), the
+``--config`` file of the command line, the benefit scenarios and the tests all build this one
+class, so a field, its default, its range and its description exist in exactly one place.
+A pydantic model: values are checked when a settings object is made, frozen afterwards, and
+hashable (the benefit scenarios key their plans by settings).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from contracts.vocabulary import Solver, values
+
+SOLVERS = values(Solver.HIGHS, Solver.CBC, Solver.HIGHSPY)
+
+
+class AllocationSettings(BaseModel):
+    """How the allocation trades money against speed, and which capabilities are on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="Cost charged per unit per delivery day: raises the value of fast delivery.",
+    )
+    late_penalty: float = Field(
+        default=1.0, ge=0, description="Cost per unit delivered after the order's promised_days."
+    )
+    backorder_penalty: float = Field(
+        default=1.0,
+        ge=0,
+        description="Backordering a unit costs this times its unit_price (1.0 = lost revenue).",
+    )
+    max_parcels_per_order: int = Field(
+        default=3,
+        ge=1,
+        description="Most parcels one order may be split into (ship-to-store legs count).",
+    )
+    solver: Literal["highs", "cbc", "highspy"] = Field(
+        default="highs",
+        description="MIP solver: highs (HiGHS through PuLP; large models go to highspy "
+        "directly), cbc (CBC through PuLP) or highspy (HiGHS through highspy, always).",
+    )
+    time_limit_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Solver time limit in seconds; on the limit the best plan found is kept.",
+    )
+    mip_gap: float = Field(
+        default=0.005,
+        ge=0,
+        le=1,
+        description="Relative optimality gap at which the solver may stop (0.005 = 0.5 %).",
+    )
+    candidates_per_line: int = Field(
+        default=0,
+        ge=-1,
+        description=(
+            "How many candidate nodes per line the model starts from: 0 = automatic (all of "
+            "them on runs up to 100,000 candidates; above, column generation from the 2 "
+            "cheapest plus the rule-based plan's, adding the ones the LP prices say pay), "
+            "k = column generation from the k cheapest, -1 = always the whole model. The "
+            "reported bound always covers every candidate."
+        ),
+    )
+    ship_from_store: bool = Field(
+        default=True, description="Let stores with supports_ship ship orders to customers."
+    )
+    ship_to_store: bool = Field(
+        default=True,
+        description="Let pickup lines be served by a parcel from another node to the store.",
+    )
+    pickup_in_store: bool = Field(
+        default=True,
+        description="BOPIS: let pickup lines be filled from the pickup store's own stock.",
+    )
+    threads: int = Field(default=1, ge=1, description="Solver threads.")
+    seed: int = Field(default=0, ge=0, description="Solver random seed (same seed, same plan).")
+
+    @field_validator("solver", mode="before")
+    @classmethod
+    def _known_solver(cls, value: object) -> object:
+        if value not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, not {value!r}")
+        return value
+
+    def with_(self, **changes: Any) -> AllocationSettings:
+        """A copy with some fields changed (derived values such as a remaining time limit;
+        settings from people are checked when they are made, not here)."""
+        return self.model_copy(update=changes)

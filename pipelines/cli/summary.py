@@ -1,0 +1,122 @@
+"""What ``omniroute run`` reports: the summary of a wave, as text or as one JSON object."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contracts.vocabulary import FileStatus, PlanMethod
+from warehouse.connection import open_warehouse
+from warehouse.summary import intake_summary, order_lines, plan_summary
+
+
+@dataclass
+class RunSummary:
+    """What ``run`` reports (``--json`` prints these fields as one object)."""
+
+    run_id: str
+    status: str
+    seconds: float
+    inbox: str
+    warehouse: str
+    outbox: str | None = None
+    objective: float | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    plan_cost: float | None = None
+    baseline_objective: float | None = None
+    baseline_cost: float | None = None
+    allocation_seconds: float | None = None
+    solver: str | None = None
+    solver_status: str | None = None
+    lines: int | None = None
+    units_allocated: int | None = None
+    units_backordered: int | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    staging_rows: dict[str, int] = field(default_factory=dict)
+    quarantined_rows: int = 0
+    message: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def add_warehouse_figures(summary: RunSummary, warehouse: Path, outbox: Path) -> None:
+    """The run's intake and plan figures, read back from the warehouse."""
+    if not warehouse.exists():
+        return
+    with open_warehouse(warehouse) as con:
+        intake = intake_summary(con, summary.run_id)
+        plans = plan_summary(con, summary.run_id)
+        lines = order_lines(con)
+    summary.files = intake.files
+    summary.staging_rows = intake.staging_rows
+    summary.quarantined_rows = intake.quarantined_rows
+    if PlanMethod.OPTIMIZER not in plans:
+        return
+    plan, baseline = plans[PlanMethod.OPTIMIZER], plans.get(PlanMethod.BASELINE, {})
+    terms = json.loads(plan["objective_terms"])
+    summary.objective, summary.best_bound, summary.gap = (
+        plan["objective"],
+        plan["best_bound"],
+        plan["gap"],
+    )
+    summary.plan_cost, summary.allocation_seconds = plan["plan_cost"], plan["seconds"]
+    summary.solver, summary.solver_status = plan["solver"], plan["status"]
+    summary.baseline_objective = baseline.get("objective")
+    summary.baseline_cost = baseline.get("plan_cost")
+    summary.lines = lines
+    summary.units_allocated = int(terms.get("units_allocated", 0))
+    summary.units_backordered = int(terms.get("units_backordered", 0))
+    summary.outbox = str(outbox / summary.run_id)
+
+
+def print_summary(summary: RunSummary, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.__dict__, indent=2, default=str))
+        return
+    print(f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f} s")
+    print(f"inbox {summary.inbox} -> warehouse {summary.warehouse}")
+    if summary.files:
+        print(f"{len(summary.files)} new file(s):")
+        for f in summary.files:
+            counts = (
+                f"{f['rows_read']} read, {f['rows_accepted']} accepted, {f['rows_rejected']} "
+                f"rejected, {f['rows_duplicate']} duplicate(s)"
+                if f["status"] == FileStatus.OK
+                else f["message"] or ""
+            )
+            print(f"  {f['file_name']:<34} {f['kind'] or '?':<10} {f['status']:<12} {counts}")
+    else:
+        print("no new files in the inbox (files already ingested are skipped)")
+    staged = ", ".join(f"{k} {n}" for k, n in summary.staging_rows.items())
+    print(f"staging rows: {staged}")
+    print(f"rows quarantined this run: {summary.quarantined_rows}")
+    if summary.objective is not None:
+        _print_plan(summary)
+    for error in summary.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if summary.message:
+        print(summary.message)
+
+
+def _print_plan(s: RunSummary) -> None:
+    gap = "n/a" if s.gap is None else f"{100 * s.gap:.3f} %"
+    print(
+        f"allocation: {s.lines} lines, {s.units_allocated} units allocated, "
+        f"{s.units_backordered} backordered ({s.solver}, {s.solver_status}, "
+        f"{s.allocation_seconds:.1f} s)"
+    )
+    print(
+        f"objective {s.objective:,.2f} (bound {s.best_bound or 0:,.2f}, gap {gap}); "
+        f"plan cost {s.plan_cost:,.2f}"
+    )
+    if s.baseline_objective:
+        saved = s.baseline_objective - s.objective
+        print(
+            f"rule-based baseline: objective {s.baseline_objective:,.2f}, plan cost "
+            f"{s.baseline_cost:,.2f}; optimization saves {saved:,.2f} "
+            f"({100 * saved / s.baseline_objective:.1f} %)"
+        )
+    print(f"outbox: {s.outbox} (instructions per node, backorders.csv, kpi_report.html)")

@@ -1,0 +1,185 @@
+"""Random, contract-shaped instances for tests and benchmarks (seeded: same seed, same data)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
+from optimizers.types import AllocationInputs
+
+
+def _frame(kind: str, data: dict) -> pl.DataFrame:
+    schema = STAGING_SCHEMAS.get(kind, ATP_SCHEMA)
+    return pl.DataFrame({k: data.get(k) for k in schema}, schema=schema)
+
+
+def synthetic_inputs(
+    n_lines: int = 2000,
+    n_nodes: int = 40,
+    n_skus: int = 300,
+    seed: int = 0,
+    store_share: float = 0.7,
+    pickup_share: float = 0.1,
+    stock_density: float = 0.35,
+    stock_level: float = 1.0,
+) -> AllocationInputs:
+    """Orders of 1-4 lines over a US-sized map; DCs and stores, bands for two services,
+    a few lanes and exclusions, stock on a fraction of node x sku in proportion to demand
+    (``stock_level`` 1.0 leaves a few percent short), store capacities that bind."""
+    rng = np.random.default_rng(seed)
+    n_dc = max(1, int(round(n_nodes * (1 - store_share))))
+    node_id = [f"DC{i:03d}" if i < n_dc else f"ST{i:03d}" for i in range(n_nodes)]
+    is_store = np.arange(n_nodes) >= n_dc
+    nodes = _frame(
+        "nodes",
+        {
+            "node_id": node_id,
+            "node_type": ["store" if s else "dc" for s in is_store],
+            "name": node_id,
+            "latitude": rng.uniform(26, 48, n_nodes),
+            "longitude": rng.uniform(-122, -72, n_nodes),
+            "ship_capacity_units": np.where(
+                is_store,
+                rng.integers(20, 80, n_nodes),
+                rng.integers(n_lines // 4 + 50, n_lines + 100, n_nodes),
+            ),
+            "ship_capacity_orders": [
+                int(v) if s else None
+                for v, s in zip(rng.integers(10, 40, n_nodes), is_store, strict=True)
+            ],
+            "supports_ship": np.where(is_store, rng.random(n_nodes) < 0.8, True),
+            "supports_pickup": is_store,
+            "handling_cost_per_order": np.where(is_store, 3.0, 1.5),
+            "handling_cost_per_unit": np.where(is_store, 1.2, 0.4),
+            "processing_days": np.where(is_store, 1, rng.integers(0, 2, n_nodes)),
+        },
+    )
+    skus = [f"SKU{i:05d}" for i in range(n_skus)]
+    price = np.round(rng.lognormal(3.3, 0.7, n_skus), 2)
+    products = _frame(
+        "products",
+        {
+            "sku": skus,
+            "name": skus,
+            "unit_cost": np.round(price * 0.55, 2),
+            "weight_kg": np.round(rng.uniform(0.1, 6.0, n_skus), 2),
+        },
+    )
+    popularity = 1.0 / (np.arange(n_skus) + 10.0)
+    popularity /= popularity.sum()
+    demand = popularity * n_lines * 1.6  # expected units per sku
+    has = rng.random((n_nodes, n_skus)) < stock_density
+    ni, si = np.nonzero(has)
+    per_node = demand[si] / max(1.0, stock_density * n_nodes)
+    dc_units = rng.poisson(per_node * 2.0 * stock_level) + rng.integers(0, 3, len(ni))
+    store_units = rng.poisson(per_node * 0.6 * stock_level)
+    atp = _frame(
+        "atp",
+        {
+            "node_id": [node_id[i] for i in ni],
+            "sku": [skus[j] for j in si],
+            "available_to_promise": np.where(is_store[ni], store_units, dc_units),
+        },
+    )
+    bands = []
+    for service, mult, days in (("standard", 1.0, (1, 2, 3, 5)), ("express", 1.8, (1, 1, 2, 2))):
+        for km, pkg, kg, d in zip(
+            (150, 600, 1500, 5000), (5.0, 7.0, 9.5, 13.0), (0.3, 0.5, 0.8, 1.1), days, strict=True
+        ):
+            bands.append((service, float(km), pkg * mult, kg * mult, d))
+    rates = _frame(
+        "rates",
+        dict(
+            zip(
+                [
+                    "service_level",
+                    "max_distance_km",
+                    "cost_per_package",
+                    "cost_per_kg",
+                    "transit_days",
+                ],
+                map(list, zip(*bands, strict=True)),
+                strict=True,
+            )
+        ),
+    )
+    zones = ["Z1", "Z2", "Z3"]
+    lane_nodes = rng.choice(n_dc, size=min(n_dc, 3), replace=False)
+    lanes = _frame(
+        "lanes",
+        {
+            "node_id": [node_id[i] for i in lane_nodes for _ in zones],
+            "ship_to_zone": zones * len(lane_nodes),
+            "service_level": ["standard"] * (3 * len(lane_nodes)),
+            "cost_per_package": rng.uniform(3.5, 6.0, 3 * len(lane_nodes)).round(2),
+            "cost_per_kg": rng.uniform(0.2, 0.5, 3 * len(lane_nodes)).round(2),
+            "transit_days": rng.integers(1, 3, 3 * len(lane_nodes)),
+        },
+    )
+    exclusions = _frame(
+        "exclusions",
+        {
+            "node_id": [node_id[n_dc % n_nodes], node_id[-1]],
+            "sku": [skus[0], None],
+            "customer_id": [None, None],
+            "channel": [None, "marketplace"],
+            "reason": ["hazmat", "no marketplace from this store"],
+        },
+    )
+    # orders: 1-4 lines each
+    sizes = rng.choice([1, 2, 3, 4], size=n_lines, p=[0.5, 0.25, 0.15, 0.1])
+    order_of = np.repeat(np.arange(n_lines), sizes)[:n_lines]
+    n_orders = int(order_of.max()) + 1
+    line_no = np.concatenate([np.arange(1, s + 1) for s in sizes])[:n_lines]
+    pickup_order = rng.random(n_orders) < pickup_share
+    store_ids = np.flatnonzero(is_store) if is_store.any() else np.arange(n_nodes)
+    pick_store = rng.choice(store_ids, n_orders)
+    lat = rng.uniform(26, 48, n_orders)
+    lon = rng.uniform(-122, -72, n_orders)
+    zone = np.where(rng.random(n_orders) < 0.15, rng.choice(zones, n_orders), None)
+    express = rng.random(n_orders) < 0.15
+    t0 = datetime(2025, 1, 6, tzinfo=UTC)
+    sku_pick = rng.choice(n_skus, size=n_lines, p=popularity)
+    p = pickup_order[order_of]
+    orders = _frame(
+        "orders",
+        {
+            "order_id": [f"O{o:06d}" for o in order_of],
+            "line_no": line_no,
+            "channel": rng.choice(
+                ["web", "mobile", "call_center", "store", "marketplace"], n_orders
+            )[order_of],
+            "ordered_at": [t0 + timedelta(minutes=int(o)) for o in order_of],
+            "customer_id": [f"C{o % max(1, n_orders // 2):06d}" for o in order_of],
+            "customer_email": None,
+            "sku": [skus[j] for j in sku_pick],
+            "quantity": rng.choice([1, 2, 3], n_lines, p=[0.85, 0.1, 0.05]),
+            "unit_price": price[sku_pick],
+            "fulfillment_method": np.where(p, "pickup", "ship"),
+            "pickup_node_id": [
+                node_id[pick_store[o]] if pickup_order[o] else None for o in order_of
+            ],
+            "service_level": np.where(express[order_of], "express", "standard"),
+            "ship_to_latitude": np.where(p, np.nan, lat[order_of]),
+            "ship_to_longitude": np.where(p, np.nan, lon[order_of]),
+            "ship_to_postal_code": None,
+            "ship_to_country": None,
+            "ship_to_zone": [None if p[i] else zone[o] for i, o in enumerate(order_of)],
+            "promised_days": np.where(express[order_of], 2, 5),
+        },
+    )
+    orders = orders.with_columns(
+        pl.col("ship_to_latitude").fill_nan(None), pl.col("ship_to_longitude").fill_nan(None)
+    )
+    return AllocationInputs(
+        orders=orders,
+        available_to_promise=atp,
+        nodes=nodes,
+        products=products,
+        rates=rates,
+        lanes=lanes,
+        exclusions=exclusions,
+    )

@@ -1,0 +1,45 @@
+"""Tables kept per ``run_id`` (plans and marts): each run's rows replaced, never another's.
+
+Each table gets ``run_id`` (and constants such as ``method``) in front of the frame's own
+columns; a table is created on first write from the frame's shape, rows are inserted by
+column name. Re-executing the same run replaces that run's rows only.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from warehouse.connection import insert_frame, read_table
+
+
+def write_run_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    run_id: str,
+    frame: pl.DataFrame,
+    **constants: str,
+) -> None:
+    """Replace this run's rows of ``table`` (schema.name) with ``frame``, tagged with run_id."""
+    schema = table.split(".")[0]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    tagged = frame.with_columns(
+        *(pl.lit(value, pl.String).alias(name) for name, value in constants.items()),
+        pl.lit(run_id, pl.String).alias("run_id"),
+    ).select("run_id", *constants, *frame.columns)
+    tagged = tagged.with_columns(
+        pl.col(c).cast(pl.String) for c, t in tagged.schema.items() if t == pl.Null
+    )
+    con.register("_shape", tagged.head(0))
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+    finally:
+        con.unregister("_shape")
+    where = " AND ".join(["run_id = ?", *(f"{name} = ?" for name in constants)])
+    con.execute(f"DELETE FROM {table} WHERE {where}", [run_id, *constants.values()])
+    insert_frame(con, table, tagged)
+
+
+def run_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> pl.DataFrame:
+    """One run's rows of a per-run table, without the run_id column."""
+    return read_table(con, f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id])

@@ -1,0 +1,93 @@
+"""The warehouse's ingestion-side tables: ledger, raw, staging and quarantine, created here.
+
+Layout:
+
+- ``raw.file_ledger``: one row per file seen (name, sha256, kind, header, counts, status).
+- ``raw.<kind>``: every record as written (text), with ``source_file``, ``file_sha256``,
+  ``row_number``; partner columns outside the contract in ``extra_fields`` (JSON object).
+- ``staging.<kind>``: ``STAGING_SCHEMAS`` columns, then ``source_file``, ``row_number``.
+- ``quarantine.rejected_rows``: the record as JSON and every reason (list of structs).
+- ``quarantine.unreadable_files``: files that could not be read (copied whole beside).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from contracts.fields import CONTRACT
+from contracts.kinds import KINDS
+from contracts.reading import OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE
+from contracts.tables import ATP_SCHEMA
+from contracts.validation import empty_staged
+from warehouse.connection import quote
+
+LEDGER = "raw.file_ledger"
+REJECTED = "quarantine.rejected_rows"
+UNREADABLE = "quarantine.unreadable_files"
+ATP_TABLE = "staging.available_to_promise"
+
+LEDGER_DDL = f"""
+CREATE TABLE IF NOT EXISTS {LEDGER} (
+    file_name VARCHAR, sha256 VARCHAR, kind VARCHAR, columns VARCHAR[],
+    rows_read BIGINT, rows_accepted BIGINT, rows_rejected BIGINT, rows_duplicate BIGINT,
+    rows_amended BIGINT, status VARCHAR, message VARCHAR, run_id VARCHAR,
+    ingested_at TIMESTAMPTZ, validated_at TIMESTAMPTZ
+)"""
+REJECTED_DDL = f"""
+CREATE TABLE IF NOT EXISTS {REJECTED} (
+    source_file VARCHAR, file_sha256 VARCHAR, kind VARCHAR, row_number BIGINT, record VARCHAR,
+    reasons STRUCT("column" VARCHAR, rule VARCHAR, message VARCHAR)[],
+    run_id VARCHAR, quarantined_at TIMESTAMPTZ
+)"""
+UNREADABLE_DDL = f"""
+CREATE TABLE IF NOT EXISTS {UNREADABLE} (
+    file_name VARCHAR, sha256 VARCHAR, kind VARCHAR, message VARCHAR, quarantined_path VARCHAR,
+    run_id VARCHAR, quarantined_at TIMESTAMPTZ
+)"""
+
+_DUCKDB_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "VARCHAR",
+    pl.Int64: "BIGINT",
+    pl.Float64: "DOUBLE",
+    pl.Boolean: "BOOLEAN",
+    pl.Datetime: "TIMESTAMPTZ",
+}
+
+
+def _ddl(table: str, schema: dict[str, pl.DataType]) -> str:
+    columns = ", ".join(f"{quote(n)} {_DUCKDB_TYPES[type(t)]}" for n, t in schema.items())
+    return f"CREATE TABLE IF NOT EXISTS {table} ({columns})"
+
+
+def staged_schema(kind: str) -> dict[str, pl.DataType]:
+    """Polars types of ``staging.<kind>`` (staging shape plus lineage)."""
+    return dict(empty_staged(kind).schema)
+
+
+def raw_columns(kind: str) -> list[str]:
+    """Columns of ``raw.<kind>``: lineage, the contract's columns as text, extras, read problems."""
+    return [
+        SOURCE_FILE,
+        "file_sha256",
+        ROW_NUMBER,
+        *(f.name for f in CONTRACT[kind]),
+        "extra_fields",
+        READ_ERROR,
+        OVERFLOW,
+    ]
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and tables ingestion writes (idempotent); timestamps in UTC."""
+    con.execute("SET TimeZone = 'UTC'")
+    for schema in ("raw", "staging", "quarantine"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(LEDGER_DDL)
+    con.execute(REJECTED_DDL)
+    con.execute(UNREADABLE_DDL)
+    for kind in KINDS:
+        raw = {c: pl.String() for c in raw_columns(kind)} | {ROW_NUMBER: pl.Int64()}
+        con.execute(_ddl(f"raw.{kind}", raw))
+        con.execute(_ddl(f"staging.{kind}", staged_schema(kind)))
+    con.execute(_ddl(ATP_TABLE, ATP_SCHEMA))
