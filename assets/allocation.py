@@ -76,7 +76,11 @@ def allocation_plan(
         inputs = load_inputs(con)
     plan = allocate(inputs, settings)
     baseline = plan.baseline
-    plans = {PlanMethod.OPTIMIZER: plan, PlanMethod.BASELINE: baseline}
+    assert baseline is not None  # allocate always attaches the rule-based plan
+    plans: dict[str, AllocationResult] = {
+        PlanMethod.OPTIMIZER: plan,
+        PlanMethod.BASELINE: baseline,
+    }
     with warehouse.connect() as con:
         write_plan(con, context.run.run_id, settings, plans)
     stats = plan.stats

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
 from warehouse.connection import open_warehouse
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -6,6 +6,8 @@ rejected + duplicates, matching raw and quarantine) and the staging table keeps 
 Both block downstream assets when they fail: allocation never runs on unbalanced books.
 """
 
+from typing import Any
+
 import dagster as dg
 import polars as pl
 
@@ -80,7 +82,7 @@ def _staging_asset(kind: str, deps: list[str]) -> dg.AssetsDefinition:
     return staging
 
 
-def _metadata(kind: str, outcome: StageOutcome) -> dict[str, object]:
+def _metadata(kind: str, outcome: StageOutcome) -> dict[str, Any]:
     """Counts of this run, the files, the first rejects, rules broken, the table's columns."""
     problems = pl.concat([r.problems for r in outcome.results]) if outcome.results else None
     files = pl.DataFrame(

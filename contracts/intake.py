@@ -125,7 +125,9 @@ def validate_paths(paths: list[Path]) -> BatchReport:
     return report
 
 
-def _skipped_rules(readable: dict[str, list[RawFile]], staged: dict[str, object]) -> list[str]:
+def _skipped_rules(
+    readable: dict[str, list[RawFile]], staged: dict[str, pl.DataFrame | None]
+) -> list[str]:
     """Say which cross-file rules did not run for lack of reference files."""
     notes = []
     needs_nodes = any(readable[k] for k in ("stock", "lanes", "exclusions", "orders"))

@@ -143,7 +143,11 @@ def _reference_checks(kind: str, name: str, reference: Reference) -> list[pa.Che
     node_column = name == "pickup_node_id" or (name == "node_id" and kind != "nodes")
     if node_column and reference.node_ids is not None:
         checks.append(_known(reference.node_ids, "unknown_node", "no such node_id in nodes"))
-    if name == "pickup_node_id" and reference.pickup_node_ids is not None:
+    if (
+        name == "pickup_node_id"
+        and reference.node_ids is not None
+        and reference.pickup_node_ids is not None
+    ):
         known, pickup = reference.node_ids.implode(), reference.pickup_node_ids.implode()
         checks.append(
             _check(

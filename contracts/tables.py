@@ -10,7 +10,7 @@ import polars as pl
 
 UTC_TS = pl.Datetime("us", "UTC")
 
-STAGING_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+_STAGING: dict[str, dict[str, pl.DataType]] = {
     "nodes": {
         "node_id": pl.String(),
         "node_type": pl.String(),  # dc | store
@@ -84,6 +84,8 @@ STAGING_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 
+STAGING_SCHEMAS: dict[str, pl.Schema] = {kind: pl.Schema(c) for kind, c in _STAGING.items()}
+
 # Primary keys per kind: a row's identity for duplicates and amendments.
 KEYS: dict[str, tuple[str, ...]] = {
     "nodes": ("node_id",),
@@ -96,11 +98,13 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # Available to promise per node x sku, derived from the newest stock snapshot.
-ATP_SCHEMA: dict[str, pl.DataType] = {
-    "node_id": pl.String(),
-    "sku": pl.String(),
-    "available_to_promise": pl.Int64(),
-}
+ATP_SCHEMA = pl.Schema(
+    {
+        "node_id": pl.String(),
+        "sku": pl.String(),
+        "available_to_promise": pl.Int64(),
+    }
+)
 
 
 def empty_frame(kind: str) -> pl.DataFrame:

@@ -20,22 +20,26 @@ from contracts.tables import KEYS, STAGING_SCHEMAS
 
 # Staging rows carry their lineage: which file and row supplied the current version.
 LINEAGE = (SOURCE_FILE, ROW_NUMBER)
-PROBLEM_SCHEMA: dict[str, pl.DataType] = {
-    SOURCE_FILE: pl.String(),
-    ROW_NUMBER: pl.Int64(),
-    "column": pl.String(),
-    "rule": pl.String(),
-    "message": pl.String(),
-    "value": pl.String(),
-}
+PROBLEM_SCHEMA = pl.Schema(
+    {
+        SOURCE_FILE: pl.String(),
+        ROW_NUMBER: pl.Int64(),
+        "column": pl.String(),
+        "rule": pl.String(),
+        "message": pl.String(),
+        "value": pl.String(),
+    }
+)
 REASON = pl.Struct({"column": pl.String(), "rule": pl.String(), "message": pl.String()})
-REJECTED_SCHEMA: dict[str, pl.DataType] = {
-    SOURCE_FILE: pl.String(),
-    "kind": pl.String(),
-    ROW_NUMBER: pl.Int64(),
-    "record": pl.String(),
-    "reasons": pl.List(REASON),
-}
+REJECTED_SCHEMA = pl.Schema(
+    {
+        SOURCE_FILE: pl.String(),
+        "kind": pl.String(),
+        ROW_NUMBER: pl.Int64(),
+        "record": pl.String(),
+        "reasons": pl.List(REASON),
+    }
+)
 
 
 def staged_columns(kind: str) -> list[str]:

@@ -61,7 +61,7 @@ class OutboxManifest:
             orient="row",
         )
 
-    def as_metadata(self) -> dict[str, object]:
+    def as_metadata(self) -> dict[str, int | str]:
         """Plain values for ``dg.MaterializeResult(metadata=...)``."""
         by_node = self.rows_by_node()
         return {
@@ -126,7 +126,7 @@ def instruction_rows(result: AllocationResult, products: pl.DataFrame, run_id: s
     columns = list(INSTRUCTION_SCHEMA)
     return (
         pl.concat([work.select(columns), receive.select(columns)])
-        .cast(INSTRUCTION_SCHEMA)  # type: ignore[arg-type]
+        .cast(INSTRUCTION_SCHEMA)
         .sort(ROW_ORDER, nulls_last=False)
     )
 
@@ -134,7 +134,7 @@ def instruction_rows(result: AllocationResult, products: pl.DataFrame, run_id: s
 def backorder_rows(result: AllocationResult) -> pl.DataFrame:
     return (
         result.backorders.select(list(BACKORDER_SCHEMA))
-        .cast(BACKORDER_SCHEMA)  # type: ignore[arg-type]
+        .cast(BACKORDER_SCHEMA)
         .sort(["order_id", "line_no", "sku", "reason"])
     )
 

@@ -138,11 +138,11 @@ def allocate(
     t_cand = time.perf_counter()
     base = baseline_fills(c)
     baseline = _baseline_result(c, base, t_cand, t_cand - t0)
-    common = {"method": PlanMethod.OPTIMIZER, "solver": settings.solver}
     if c.candidates.is_empty():
         obj = objective_terms(c, empty_fills())["objective"]
         stats = SolveStats(
-            **common,
+            method=PlanMethod.OPTIMIZER,
+            solver=settings.solver,
             status=RunStatus.EMPTY,
             objective=obj,
             best_bound=obj,
@@ -161,7 +161,8 @@ def allocate(
     if found.large is not None and found.relax is not None:
         fills, bound, status, message = _bounded(c, found, fills, status, message, settings)
     stats = SolveStats(
-        **common,
+        method=PlanMethod.OPTIMIZER,
+        solver=settings.solver,
         status=status,
         objective=0.0,
         best_bound=bound,

@@ -35,7 +35,8 @@ def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
     errors = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error  # type: ignore[union-attr]
-            cause = error.cause or error
-            errors.append(f"{event.step_key}: {cause.message.strip()}")
+            error = getattr(event.event_specific_data, "error", None)
+            cause = (error.cause or error) if error is not None else None
+            message = cause.message.strip() if cause is not None else "failed"
+            errors.append(f"{event.step_key}: {message}")
     return errors

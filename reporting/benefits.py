@@ -20,25 +20,27 @@ from optimizers.settings import AllocationSettings
 from optimizers.types import AllocationInputs, AllocationResult
 from reporting import measures
 
-BENEFIT_SCHEMA: dict[str, pl.DataType] = {
-    "capability": pl.String(),
-    "method": pl.String(),  # counterfactual | assumptions
-    "objective_with": pl.Float64(),
-    "objective_without": pl.Float64(),
-    "plan_cost_with": pl.Float64(),
-    "plan_cost_without": pl.Float64(),
-    "gross_margin_with": pl.Float64(),
-    "gross_margin_without": pl.Float64(),
-    "units_filled_with": pl.Int64(),
-    "units_filled_without": pl.Int64(),
-    "units_filled_delta": pl.Int64(),
-    "plan_margin_delta": pl.Float64(),  # measured: gross_margin_with − gross_margin_without
-    "extra_margin": pl.Float64(),  # estimated from the assumptions (attach sales, returns)
-    "incremental_gross_margin": pl.Float64(),
-    "status_with": pl.String(),
-    "status_without": pl.String(),
-    "assumptions": pl.String(),  # JSON of the BenefitAssumptions used
-}
+BENEFIT_SCHEMA = pl.Schema(
+    {
+        "capability": pl.String(),
+        "method": pl.String(),  # counterfactual | assumptions
+        "objective_with": pl.Float64(),
+        "objective_without": pl.Float64(),
+        "plan_cost_with": pl.Float64(),
+        "plan_cost_without": pl.Float64(),
+        "gross_margin_with": pl.Float64(),
+        "gross_margin_without": pl.Float64(),
+        "units_filled_with": pl.Int64(),
+        "units_filled_without": pl.Int64(),
+        "units_filled_delta": pl.Int64(),
+        "plan_margin_delta": pl.Float64(),  # measured: gross_margin_with − gross_margin_without
+        "extra_margin": pl.Float64(),  # estimated from the assumptions (attach sales, returns)
+        "incremental_gross_margin": pl.Float64(),
+        "status_with": pl.String(),
+        "status_without": pl.String(),
+        "assumptions": pl.String(),  # JSON of the BenefitAssumptions used
+    }
+)
 
 
 class BenefitAssumptions(BaseModel):

@@ -160,51 +160,56 @@ def _section(title: str, *blocks: str) -> str:
     return f"<section><h2>{escape(title)}</h2>{''.join(blocks)}</section>"
 
 
-def _charts(kpis: Kpis, top_nodes: int) -> list[str]:
+def _series(kpis: Kpis, frame: pl.DataFrame) -> list[tuple[str, list[float | None]]]:
+    """Optimized values, and the baseline's when the report has one."""
+    series = [("optimized", frame["optimized"].to_list())]
+    if kpis.baseline_objective is not None:
+        series.append(("baseline", frame["baseline"].to_list()))
+    return series
+
+
+def _cost_section(kpis: Kpis) -> str:
     costs = kpis.cost_comparison.filter(pl.col("optimized").abs() + pl.col("baseline").abs() > 0)
-    has_base = kpis.baseline_objective is not None
-    cost_series = [("optimized", costs["optimized"].to_list())]
-    if has_base:
-        cost_series.append(("baseline", costs["baseline"].to_list()))
-    comp = kpis.baseline_comparison.filter(pl.col("kpi").str.starts_with("fill_rate"))
-    fill_series = [("optimized", comp["optimized"].to_list())]
-    if has_base:
-        fill_series.append(("baseline", comp["baseline"].to_list()))
-    nodes = kpis.node_utilization.head(top_nodes)
     savings = (
         f"<p>Plan cost saved: <b>{escape(format_value(kpis.plan_cost_savings, 'currency'))}"
         f"</b> ({escape(format_value(kpis.plan_cost_savings_pct, '%'))}); objective saved: "
         f"<b>{escape(format_value(kpis.objective_savings, 'objective'))}</b> "
         f"({escape(format_value(kpis.objective_savings_pct, '%'))}).</p>"
     )
-    return [
-        _section(
-            "Cost and savings vs baseline",
-            savings,
-            hbar_chart(
-                "Objective terms, optimized vs baseline", costs["term"].to_list(), cost_series
-            ),
-        ),
-        _section(
-            "Fill rate",
-            hbar_chart(
-                "Fill rate by units, lines and orders",
-                [k.removeprefix("fill_rate_") for k in comp["kpi"]],
-                fill_series,
-                _pct,
-                scale_to=1.0,
-                label_width=90,
-            ),
-            _html_table(["reason", "lines", "units"], _cells(kpis.backorders_by_reason, {})),
-        ),
+    chart = hbar_chart(
+        "Objective terms, optimized vs baseline", costs["term"].to_list(), _series(kpis, costs)
+    )
+    return _section("Cost and savings vs baseline", savings, chart)
+
+
+def _fill_section(kpis: Kpis) -> str:
+    comp = kpis.baseline_comparison.filter(pl.col("kpi").str.starts_with("fill_rate"))
+    chart = hbar_chart(
+        "Fill rate by units, lines and orders",
+        [k.removeprefix("fill_rate_") for k in comp["kpi"]],
+        _series(kpis, comp),
+        _pct,
+        scale_to=1.0,
+        label_width=90,
+    )
+    reasons = _html_table(["reason", "lines", "units"], _cells(kpis.backorders_by_reason, {}))
+    return _section("Fill rate", chart, reasons)
+
+
+def _distribution_sections(kpis: Kpis) -> str:
+    def count(v: float) -> str:
+        return f"{v:,.0f}"
+
+    parcels, days = kpis.parcels_distribution, kpis.delivery_days_distribution
+    return (
         "<div class='grid'>"
         + _section(
             "Parcels per order",
             column_chart(
                 "Orders by number of parcels",
-                [str(v) for v in kpis.parcels_distribution["parcels"]],
-                [float(v) for v in kpis.parcels_distribution["orders"]],
-                lambda v: f"{v:,.0f}",
+                [str(v) for v in parcels["parcels"]],
+                [float(v) for v in parcels["orders"]],
+                count,
                 "parcels per order (0 = pickup only) — bars count orders",
             ),
         )
@@ -212,55 +217,69 @@ def _charts(kpis: Kpis, top_nodes: int) -> list[str]:
             "Delivery days",
             column_chart(
                 "Units by expected delivery days",
-                [str(v) for v in kpis.delivery_days_distribution["days"]],
-                [float(v) for v in kpis.delivery_days_distribution["units"]],
-                lambda v: f"{v:,.0f}",
+                [str(v) for v in days["days"]],
+                [float(v) for v in days["units"]],
+                count,
                 "days until delivery — bars count units",
             ),
         )
-        + "</div>",
-        _section(
-            f"Node utilization (top {top_nodes} by units shipped / capacity)",
-            hbar_chart(
-                "Ship capacity used per node",
-                nodes["node_id"].to_list(),
-                [
-                    ("units", nodes["unit_utilization"].to_list()),
-                    ("orders", nodes["order_utilization"].to_list()),
-                ],
-                _pct,
-                scale_to=1.0,
-            ),
-        ),
+        + "</div>"
+    )
+
+
+def _utilization_section(kpis: Kpis, top_nodes: int) -> str:
+    nodes = kpis.node_utilization.head(top_nodes)
+    chart = hbar_chart(
+        "Ship capacity used per node",
+        nodes["node_id"].to_list(),
+        [
+            ("units", nodes["unit_utilization"].to_list()),
+            ("orders", nodes["order_utilization"].to_list()),
+        ],
+        _pct,
+        scale_to=1.0,
+    )
+    return _section(f"Node utilization (top {top_nodes} by units shipped / capacity)", chart)
+
+
+def _mix_sections(kpis: Kpis) -> str:
+    channels, methods = kpis.channel_mix, kpis.method_mix
+    channel_chart = hbar_chart(
+        "Share of ordered units by channel",
+        channels["channel"].to_list(),
+        [
+            ("ordered units", channels["unit_share"].to_list()),
+            ("fill rate", channels["fill_rate_units"].to_list()),
+        ],
+        _pct,
+        scale_to=1.0,
+        label_width=90,
+        width=460,
+    )
+    method_chart = hbar_chart(
+        "Share of allocated units by fulfillment method",
+        methods["fulfillment_method"].to_list(),
+        [("allocated units", methods["unit_share"].to_list())],
+        _pct,
+        scale_to=1.0,
+        label_width=120,
+        width=460,
+    )
+    return (
         "<div class='grid'>"
-        + _section(
-            "Channel mix",
-            hbar_chart(
-                "Share of ordered units by channel",
-                kpis.channel_mix["channel"].to_list(),
-                [
-                    ("ordered units", kpis.channel_mix["unit_share"].to_list()),
-                    ("fill rate", kpis.channel_mix["fill_rate_units"].to_list()),
-                ],
-                _pct,
-                scale_to=1.0,
-                label_width=90,
-                width=460,
-            ),
-        )
-        + _section(
-            "Method mix",
-            hbar_chart(
-                "Share of allocated units by fulfillment method",
-                kpis.method_mix["fulfillment_method"].to_list(),
-                [("allocated units", kpis.method_mix["unit_share"].to_list())],
-                _pct,
-                scale_to=1.0,
-                label_width=120,
-                width=460,
-            ),
-        )
-        + "</div>",
+        + _section("Channel mix", channel_chart)
+        + _section("Method mix", method_chart)
+        + "</div>"
+    )
+
+
+def _charts(kpis: Kpis, top_nodes: int) -> list[str]:
+    return [
+        _cost_section(kpis),
+        _fill_section(kpis),
+        _distribution_sections(kpis),
+        _utilization_section(kpis, top_nodes),
+        _mix_sections(kpis),
     ]
 
 

@@ -428,7 +428,9 @@ def _exclusions(nodes: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     stores = nodes.filter(pl.col("node_type") == "store")["node_id"].to_list()
     dcs = nodes.filter(pl.col("node_type") == "dc")["node_id"].to_list()
     hazmat = products.filter("hazmat")["sku"].head(5).to_list()
-    rows = [(s, h, None, None, "hazmat: ships from DCs only") for h in hazmat for s in stores]
+    rows: list[tuple[str | None, ...]] = [
+        (s, h, None, None, "hazmat: ships from DCs only") for h in hazmat for s in stores
+    ]
     rows.append((dcs[-1], None, None, "marketplace", "marketplace contract excludes this DC"))
     rows.append((stores[-1], None, None, None, "store remodel: closed for fulfillment"))
     rows.append((dcs[0], None, "C-000042", None, "customer asked not to ship from this DC"))

@@ -16,6 +16,10 @@ def _frame(kind: str, data: dict) -> pl.DataFrame:
     return pl.DataFrame({k: data.get(k) for k in schema}, schema=schema)
 
 
+ZONES = ["Z1", "Z2", "Z3"]
+CHANNELS = ["web", "mobile", "call_center", "store", "marketplace"]
+
+
 def synthetic_inputs(
     n_lines: int = 2000,
     n_nodes: int = 40,
@@ -33,7 +37,53 @@ def synthetic_inputs(
     n_dc = max(1, int(round(n_nodes * (1 - store_share))))
     node_id = [f"DC{i:03d}" if i < n_dc else f"ST{i:03d}" for i in range(n_nodes)]
     is_store = np.arange(n_nodes) >= n_dc
-    nodes = _frame(
+    nodes = _nodes(rng, node_id, is_store, n_lines)
+    skus = [f"SKU{i:05d}" for i in range(n_skus)]
+    price = np.round(rng.lognormal(3.3, 0.7, n_skus), 2)
+    products = _frame(
+        "products",
+        {
+            "sku": skus,
+            "name": skus,
+            "unit_cost": np.round(price * 0.55, 2),
+            "weight_kg": np.round(rng.uniform(0.1, 6.0, n_skus), 2),
+        },
+    )
+    popularity = 1.0 / (np.arange(n_skus) + 10.0)
+    popularity /= popularity.sum()
+    atp = _stock(
+        rng, node_id, is_store, skus, popularity * n_lines * 1.6, stock_density, stock_level
+    )
+    lanes = _lanes(rng, node_id, n_dc)
+    exclusions = _frame(
+        "exclusions",
+        {
+            "node_id": [node_id[n_dc % n_nodes], node_id[-1]],
+            "sku": [skus[0], None],
+            "customer_id": [None, None],
+            "channel": [None, "marketplace"],
+            "reason": ["hazmat", "no marketplace from this store"],
+        },
+    )
+    store_ids = np.flatnonzero(is_store) if is_store.any() else np.arange(n_nodes)
+    orders = _orders(rng, n_lines, pickup_share, store_ids, node_id, skus, price, popularity)
+    return AllocationInputs(
+        orders=orders,
+        available_to_promise=atp,
+        nodes=nodes,
+        products=products,
+        rates=_rates(),
+        lanes=lanes,
+        exclusions=exclusions,
+    )
+
+
+def _nodes(
+    rng: np.random.Generator, node_id: list[str], is_store: np.ndarray, n_lines: int
+) -> pl.DataFrame:
+    """DCs with room for a quarter to all of the demand; stores with capacities that bind."""
+    n_nodes = len(node_id)
+    return _frame(
         "nodes",
         {
             "node_id": node_id,
@@ -57,26 +107,25 @@ def synthetic_inputs(
             "processing_days": np.where(is_store, 1, rng.integers(0, 2, n_nodes)),
         },
     )
-    skus = [f"SKU{i:05d}" for i in range(n_skus)]
-    price = np.round(rng.lognormal(3.3, 0.7, n_skus), 2)
-    products = _frame(
-        "products",
-        {
-            "sku": skus,
-            "name": skus,
-            "unit_cost": np.round(price * 0.55, 2),
-            "weight_kg": np.round(rng.uniform(0.1, 6.0, n_skus), 2),
-        },
-    )
-    popularity = 1.0 / (np.arange(n_skus) + 10.0)
-    popularity /= popularity.sum()
-    demand = popularity * n_lines * 1.6  # expected units per sku
-    has = rng.random((n_nodes, n_skus)) < stock_density
+
+
+def _stock(
+    rng: np.random.Generator,
+    node_id: list[str],
+    is_store: np.ndarray,
+    skus: list[str],
+    demand: np.ndarray,
+    density: float,
+    level: float,
+) -> pl.DataFrame:
+    """ATP on a ``density`` share of node x sku, in proportion to the sku's demand."""
+    n_nodes = len(node_id)
+    has = rng.random((n_nodes, len(skus))) < density
     ni, si = np.nonzero(has)
-    per_node = demand[si] / max(1.0, stock_density * n_nodes)
-    dc_units = rng.poisson(per_node * 2.0 * stock_level) + rng.integers(0, 3, len(ni))
-    store_units = rng.poisson(per_node * 0.6 * stock_level)
-    atp = _frame(
+    per_node = demand[si] / max(1.0, density * n_nodes)
+    dc_units = rng.poisson(per_node * 2.0 * level) + rng.integers(0, 3, len(ni))
+    store_units = rng.poisson(per_node * 0.6 * level)
+    return _frame(
         "atp",
         {
             "node_id": [node_id[i] for i in ni],
@@ -84,74 +133,73 @@ def synthetic_inputs(
             "available_to_promise": np.where(is_store[ni], store_units, dc_units),
         },
     )
+
+
+def _rates() -> pl.DataFrame:
+    """Four distance bands per service level (express 1.8 x the price, faster)."""
     bands = []
     for service, mult, days in (("standard", 1.0, (1, 2, 3, 5)), ("express", 1.8, (1, 1, 2, 2))):
         for km, pkg, kg, d in zip(
             (150, 600, 1500, 5000), (5.0, 7.0, 9.5, 13.0), (0.3, 0.5, 0.8, 1.1), days, strict=True
         ):
             bands.append((service, float(km), pkg * mult, kg * mult, d))
-    rates = _frame(
+    columns = ["service_level", "max_distance_km", "cost_per_package", "cost_per_kg"]
+    return _frame(
         "rates",
-        dict(
-            zip(
-                [
-                    "service_level",
-                    "max_distance_km",
-                    "cost_per_package",
-                    "cost_per_kg",
-                    "transit_days",
-                ],
-                map(list, zip(*bands, strict=True)),
-                strict=True,
-            )
-        ),
+        dict(zip([*columns, "transit_days"], map(list, zip(*bands, strict=True)), strict=True)),
     )
-    zones = ["Z1", "Z2", "Z3"]
+
+
+def _lanes(rng: np.random.Generator, node_id: list[str], n_dc: int) -> pl.DataFrame:
+    """Zone lanes from up to three DCs."""
     lane_nodes = rng.choice(n_dc, size=min(n_dc, 3), replace=False)
-    lanes = _frame(
+    n = 3 * len(lane_nodes)
+    return _frame(
         "lanes",
         {
-            "node_id": [node_id[i] for i in lane_nodes for _ in zones],
-            "ship_to_zone": zones * len(lane_nodes),
-            "service_level": ["standard"] * (3 * len(lane_nodes)),
-            "cost_per_package": rng.uniform(3.5, 6.0, 3 * len(lane_nodes)).round(2),
-            "cost_per_kg": rng.uniform(0.2, 0.5, 3 * len(lane_nodes)).round(2),
-            "transit_days": rng.integers(1, 3, 3 * len(lane_nodes)),
+            "node_id": [node_id[i] for i in lane_nodes for _ in ZONES],
+            "ship_to_zone": ZONES * len(lane_nodes),
+            "service_level": ["standard"] * n,
+            "cost_per_package": rng.uniform(3.5, 6.0, n).round(2),
+            "cost_per_kg": rng.uniform(0.2, 0.5, n).round(2),
+            "transit_days": rng.integers(1, 3, n),
         },
     )
-    exclusions = _frame(
-        "exclusions",
-        {
-            "node_id": [node_id[n_dc % n_nodes], node_id[-1]],
-            "sku": [skus[0], None],
-            "customer_id": [None, None],
-            "channel": [None, "marketplace"],
-            "reason": ["hazmat", "no marketplace from this store"],
-        },
-    )
-    # orders: 1-4 lines each
+
+
+def _orders(
+    rng: np.random.Generator,
+    n_lines: int,
+    pickup_share: float,
+    store_ids: np.ndarray,
+    node_id: list[str],
+    skus: list[str],
+    price: np.ndarray,
+    popularity: np.ndarray,
+) -> pl.DataFrame:
+    """Orders of 1-4 lines: ship orders to random points (some zoned, some express), pickup
+    orders at a store."""
     sizes = rng.choice([1, 2, 3, 4], size=n_lines, p=[0.5, 0.25, 0.15, 0.1])
     order_of = np.repeat(np.arange(n_lines), sizes)[:n_lines]
     n_orders = int(order_of.max()) + 1
     line_no = np.concatenate([np.arange(1, s + 1) for s in sizes])[:n_lines]
     pickup_order = rng.random(n_orders) < pickup_share
-    store_ids = np.flatnonzero(is_store) if is_store.any() else np.arange(n_nodes)
     pick_store = rng.choice(store_ids, n_orders)
     lat = rng.uniform(26, 48, n_orders)
     lon = rng.uniform(-122, -72, n_orders)
-    zone = np.where(rng.random(n_orders) < 0.15, rng.choice(zones, n_orders), None)
+    zone = np.where(
+        rng.random(n_orders) < 0.15, rng.choice(ZONES, n_orders), np.full(n_orders, None)
+    )
     express = rng.random(n_orders) < 0.15
     t0 = datetime(2025, 1, 6, tzinfo=UTC)
-    sku_pick = rng.choice(n_skus, size=n_lines, p=popularity)
+    sku_pick = rng.choice(len(skus), size=n_lines, p=popularity)
     p = pickup_order[order_of]
     orders = _frame(
         "orders",
         {
             "order_id": [f"O{o:06d}" for o in order_of],
             "line_no": line_no,
-            "channel": rng.choice(
-                ["web", "mobile", "call_center", "store", "marketplace"], n_orders
-            )[order_of],
+            "channel": rng.choice(CHANNELS, n_orders)[order_of],
             "ordered_at": [t0 + timedelta(minutes=int(o)) for o in order_of],
             "customer_id": [f"C{o % max(1, n_orders // 2):06d}" for o in order_of],
             "customer_email": None,
@@ -171,15 +219,6 @@ def synthetic_inputs(
             "promised_days": np.where(express[order_of], 2, 5),
         },
     )
-    orders = orders.with_columns(
+    return orders.with_columns(
         pl.col("ship_to_latitude").fill_nan(None), pl.col("ship_to_longitude").fill_nan(None)
-    )
-    return AllocationInputs(
-        orders=orders,
-        available_to_promise=atp,
-        nodes=nodes,
-        products=products,
-        rates=rates,
-        lanes=lanes,
-        exclusions=exclusions,
     )

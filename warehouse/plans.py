@@ -81,7 +81,12 @@ def load_plan(con: duckdb.DuckDBPyConnection, run_id: str, method: str) -> Alloc
         for name in PLAN_TABLES
     }
     return AllocationResult(
-        **frames, stats=stats, objective_terms=json.loads(row["objective_terms"])
+        allocations=frames["allocations"],
+        backorders=frames["backorders"],
+        parcels=frames["parcels"],
+        explanations=frames["explanations"],
+        stats=stats,
+        objective_terms=json.loads(row["objective_terms"]),
     )
 
 

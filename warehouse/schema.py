@@ -12,6 +12,8 @@ Layout:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import duckdb
 import polars as pl
 
@@ -55,14 +57,14 @@ _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
 }
 
 
-def _ddl(table: str, schema: dict[str, pl.DataType]) -> str:
+def _ddl(table: str, schema: Mapping[str, pl.DataType]) -> str:
     columns = ", ".join(f"{quote(n)} {_DUCKDB_TYPES[type(t)]}" for n, t in schema.items())
     return f"CREATE TABLE IF NOT EXISTS {table} ({columns})"
 
 
-def staged_schema(kind: str) -> dict[str, pl.DataType]:
+def staged_schema(kind: str) -> pl.Schema:
     """Polars types of ``staging.<kind>`` (staging shape plus lineage)."""
-    return dict(empty_staged(kind).schema)
+    return empty_staged(kind).schema
 
 
 def raw_columns(kind: str) -> list[str]:

@@ -41,4 +41,4 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
 
 def load_available_to_promise(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """``staging.available_to_promise`` in its contract shape."""
-    return read_table(con, f"SELECT * FROM {ATP_TABLE}").cast(ATP_SCHEMA)  # type: ignore[arg-type]
+    return read_table(con, f"SELECT * FROM {ATP_TABLE}").cast(ATP_SCHEMA)

@@ -144,11 +144,20 @@ def _pruned(cands: pl.DataFrame, keep: int) -> tuple[pl.DataFrame, pl.DataFrame]
     return cands.filter(kept_mask).drop("_cheap"), floor
 
 
-def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> Candidates:
-    """Every eligible (line, node, mode) with costs; lines without one get a reason."""
-    prep = prepare(inputs)
-    lines = prep.lines
-    known = lines.filter(pl.col("known_sku"))
+CANDIDATE_COLUMNS = (
+    "cand_idx", "line_idx", "order_idx", "node_idx", "atp_idx", "group_idx", "pair_idx", "mode",
+    "is_ship", "service_level", "destination", "distance_km", "cost_per_package", "cost_per_kg",
+    "days", "late", "unit_weight_kg", "handling_cost_per_unit", "unit_obj", "ub", "rank",
+    "share_fixed", "share_order_cap", "share_parcel",
+)  # fmt: skip
+
+
+def _generated(
+    prep: Prepared, settings: AllocationSettings
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Eligible candidates chunk by chunk of whole orders (ranked, shares computed, pruned
+    above GENERATION_PRUNE_LINES lines), and the per-line floors of the pruned ones."""
+    known = prep.lines.filter(pl.col("known_sku"))
     prune = known.height > GENERATION_PRUNE_LINES
     parts, floors = [], []
     orders = known["order_idx"].unique().sort()
@@ -163,49 +172,39 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
             cands, floor = _pruned(cands, GENERATION_KEEP)
             floors.append(floor)
         parts.append(cands.drop(*GROUP_COLUMNS))
-    cands, groups, pair_frame = grouped(pl.concat(parts), prep.nodes)
-    cands = (
-        cands.sort("line_idx", "node_idx", "mode")
-        .with_row_index("cand_idx")
-        .select(
-            pl.col("cand_idx").cast(pl.Int64),
-            "line_idx",
-            "order_idx",
-            "node_idx",
-            "atp_idx",
-            "group_idx",
-            "pair_idx",
-            "mode",
-            "is_ship",
-            "service_level",
-            "destination",
-            "distance_km",
-            "cost_per_package",
-            "cost_per_kg",
-            "days",
-            "late",
-            pl.col("weight_kg").alias("unit_weight_kg"),
-            "handling_cost_per_unit",
-            "unit_obj",
-            "ub",
-            "rank",
-            "share_fixed",
-            "share_order_cap",
-            "share_parcel",
-        )
-    )
-    if floors:
-        lines = lines.join(pl.concat(floors), on="line_idx", how="left", maintain_order="left")
+    return pl.concat(parts), pl.concat(floors) if floors else None
+
+
+def _counted(
+    lines: pl.DataFrame, cands: pl.DataFrame, prep: Prepared, settings: AllocationSettings
+) -> pl.DataFrame:
+    """Lines with their number of candidates and, where they have none, the reason."""
     without = lines.join(cands.select("line_idx").unique(), on="line_idx", how="anti")
     reasons = no_candidate_reasons(without, prep, settings)
     counts = cands.group_by("line_idx").agg(n_candidates=pl.len())
-    lines = (
+    return (
         lines.join(counts, on="line_idx", how="left", maintain_order="left")
         .join(reasons, on="line_idx", how="left", maintain_order="left")
         .with_columns(pl.col("n_candidates").fill_null(0).cast(pl.Int64))
     )
+
+
+def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> Candidates:
+    """Every eligible (line, node, mode) with costs; lines without one get a reason."""
+    prep = prepare(inputs)
+    generated, floors = _generated(prep, settings)
+    cands, groups, pair_frame = grouped(generated, prep.nodes)
+    cands = (
+        cands.sort("line_idx", "node_idx", "mode")
+        .with_row_index("cand_idx")
+        .with_columns(pl.col("cand_idx").cast(pl.Int64), unit_weight_kg=pl.col("weight_kg"))
+        .select(CANDIDATE_COLUMNS)
+    )
+    lines = prep.lines
+    if floors is not None:
+        lines = lines.join(floors, on="line_idx", how="left", maintain_order="left")
     return Candidates(
-        lines=lines,
+        lines=_counted(lines, cands, prep, settings),
         nodes=prep.nodes,
         atp=prep.atp,
         candidates=cands,

@@ -130,7 +130,7 @@ def relaxation(c: Candidates) -> Relaxation:
     unit_cap = nodes["cap_units"].cast(pl.Float64).to_numpy()
     unit_cap = np.where(unit_cap >= NO_LIMIT, np.inf, unit_cap)
     order_cap = nodes["cap_orders"].cast(pl.Float64).fill_null(np.inf).to_numpy()
-    n_orders = int(c.lines["order_idx"].max() or 0) + 1
+    n_orders = int(c.lines["order_idx"].to_numpy().max(initial=0)) + 1
     order_units = np.bincount(c.lines["order_idx"].to_numpy(), weights=qty_all, minlength=n_orders)
     limit = float(s.max_parcels_per_order)
     return Relaxation(

@@ -37,8 +37,8 @@ def baseline_fills(c: Candidates) -> pl.DataFrame:
     nodes = c.nodes.sort("node_idx")
     cap_rem = nodes["cap_units"].to_list()
     orders_rem = nodes["cap_orders"].fill_null(NO_LIMIT).to_list()
-    n_groups = int(c.groups["group_idx"].max() or 0) + 1
-    n_pairs = int(c.pairs["pair_idx"].max() or 0) + 1
+    n_groups = int(c.groups["group_idx"].to_numpy().max(initial=0)) + 1
+    n_pairs = int(c.pairs["pair_idx"].to_numpy().max(initial=0)) + 1
     group_open = [False] * n_groups
     pair_ships = [False] * n_pairs
     parcels: dict[int, int] = {}

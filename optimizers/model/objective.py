@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the candidates are built with these definitions; typing onl
     from optimizers.candidates import Candidates
 
 TERMS = ("parcel_cost", "handling_cost", "days_cost", "late_cost", "backorder_cost")
-FILLS_SCHEMA = {"cand_idx": pl.Int64, "quantity": pl.Int64}
+FILLS_SCHEMA = pl.Schema({"cand_idx": pl.Int64(), "quantity": pl.Int64()})
 
 
 def delivery_days() -> pl.Expr:

@@ -46,74 +46,104 @@ def plan_violations(
     backorders, to check that every ordered unit is allocated or backordered; without them,
     that no line is allocated beyond its quantity.
     """
-    orders, nodes = inputs.orders, inputs.nodes
     q = pl.col("quantity")
-    found = _count(fills.filter(q <= 0), "allocation rows with a non-positive quantity")
-    found += _line_balance(orders, fills, backorders)
-
-    taken = fills.group_by("node_id", "sku").agg(q.sum())
-    atp = taken.join(inputs.available_to_promise, on=["node_id", "sku"], how="left")
-    found += _count(
-        atp.filter(q > pl.col("available_to_promise").fill_null(0)), "node x sku above ATP"
-    )
-
-    shipped = fills.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
-    per_node = shipped.group_by("node_id").agg(q.sum(), orders=pl.col("order_id").n_unique())
-    per_node = per_node.join(nodes, on="node_id", how="left")
-    found += _count(per_node.filter(q > pl.col("ship_capacity_units")), "nodes over unit capacity")
-    found += _count(
-        per_node.filter(pl.col("orders") > pl.col("ship_capacity_orders")),
-        "nodes over order capacity",
-    )
-    store_ship_allowed = pl.col("supports_ship") & (
-        (pl.col("node_type") != NodeType.STORE) | pl.lit(settings.ship_from_store)
-    )
-    found += _count(
-        shipped.join(nodes, on="node_id", how="left").filter(~store_ship_allowed.fill_null(False)),
-        "shipments from nodes that may not ship",
-    )
-
     with_line = fills.join(
-        orders.select("order_id", "line_no", "customer_id", "channel", "pickup_node_id"),
+        inputs.orders.select("order_id", "line_no", "customer_id", "channel", "pickup_node_id"),
         on=["order_id", "line_no"],
         how="left",
     )
-    method = pl.col("fulfillment_method")
-    pickup = with_line.filter(method == Mode.PICKUP_IN_STORE).join(nodes, on="node_id", how="left")
-    found += _count(
-        pickup.filter(
-            (pl.col("node_id") != pl.col("pickup_node_id"))
-            | ~pl.col("supports_pickup").fill_null(False)
-            | pl.lit(not settings.pickup_in_store)
-        ),
-        "pickups at a store that is not the line's pickup store (or BOPIS off)",
-    )
-    found += _count(
-        with_line.filter(
-            (method == Mode.SHIP_TO_STORE)
-            & (
-                (pl.col("destination_node_id") != pl.col("pickup_node_id"))
-                | pl.lit(not settings.ship_to_store)
-            )
-        ),
-        "ship-to-store legs not bound for the line's pickup store (or ship-to-store off)",
+    return [
+        *_count(fills.filter(q <= 0), "allocation rows with a non-positive quantity"),
+        *_line_balance(inputs.orders, fills, backorders),
+        *_stock(inputs, fills),
+        *_shipping(inputs, settings, fills),
+        *_pickups(inputs, settings, with_line),
+        *_exclusions(inputs, with_line),
+        *_parcel_limit(settings, fills),
+    ]
+
+
+def _stock(inputs: AllocationInputs, fills: pl.DataFrame) -> list[str]:
+    q = pl.col("quantity")
+    taken = fills.group_by("node_id", "sku").agg(q.sum())
+    atp = taken.join(inputs.available_to_promise, on=["node_id", "sku"], how="left")
+    return _count(
+        atp.filter(q > pl.col("available_to_promise").fill_null(0)), "node x sku above ATP"
     )
 
+
+def _shipping(
+    inputs: AllocationInputs, settings: AllocationSettings, fills: pl.DataFrame
+) -> list[str]:
+    """Unit and order capacity of shipping nodes, and who may ship at all."""
+    q, nodes = pl.col("quantity"), inputs.nodes
+    shipped = fills.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
+    per_node = shipped.group_by("node_id").agg(q.sum(), orders=pl.col("order_id").n_unique())
+    per_node = per_node.join(nodes, on="node_id", how="left")
+    store_ship_allowed = pl.col("supports_ship") & (
+        (pl.col("node_type") != NodeType.STORE) | pl.lit(settings.ship_from_store)
+    )
+    return [
+        *_count(per_node.filter(q > pl.col("ship_capacity_units")), "nodes over unit capacity"),
+        *_count(
+            per_node.filter(pl.col("orders") > pl.col("ship_capacity_orders")),
+            "nodes over order capacity",
+        ),
+        *_count(
+            shipped.join(nodes, on="node_id", how="left").filter(
+                ~store_ship_allowed.fill_null(False)
+            ),
+            "shipments from nodes that may not ship",
+        ),
+    ]
+
+
+def _pickups(
+    inputs: AllocationInputs, settings: AllocationSettings, with_line: pl.DataFrame
+) -> list[str]:
+    """Own-store pickups at the line's own store, ship-to-store legs bound for it."""
+    method = pl.col("fulfillment_method")
+    pickup = with_line.filter(method == Mode.PICKUP_IN_STORE).join(
+        inputs.nodes, on="node_id", how="left"
+    )
+    wrong_store = (
+        (pl.col("node_id") != pl.col("pickup_node_id"))
+        | ~pl.col("supports_pickup").fill_null(False)
+        | pl.lit(not settings.pickup_in_store)
+    )
+    wrong_leg = (method == Mode.SHIP_TO_STORE) & (
+        (pl.col("destination_node_id") != pl.col("pickup_node_id"))
+        | pl.lit(not settings.ship_to_store)
+    )
+    return [
+        *_count(
+            pickup.filter(wrong_store),
+            "pickups at a store that is not the line's pickup store (or BOPIS off)",
+        ),
+        *_count(
+            with_line.filter(wrong_leg),
+            "ship-to-store legs not bound for the line's pickup store (or ship-to-store off)",
+        ),
+    ]
+
+
+def _exclusions(inputs: AllocationInputs, with_line: pl.DataFrame) -> list[str]:
     excluded = with_line.join(inputs.exclusions, on="node_id", how="inner", suffix="_rule")
     matches = pl.all_horizontal(
         pl.col(f"{field}_rule").is_null() | (pl.col(f"{field}_rule") == pl.col(field))
         for field in ("sku", "customer_id", "channel")
     )
-    found += _count(excluded.filter(matches), "allocations from an excluded node")
+    return _count(excluded.filter(matches), "allocations from an excluded node")
 
+
+def _parcel_limit(settings: AllocationSettings, fills: pl.DataFrame) -> list[str]:
     parcels = fills.filter(pl.col("parcel_id").is_not_null()).group_by("order_id")
-    found += _count(
+    return _count(
         parcels.agg(n=pl.col("parcel_id").n_unique()).filter(
             pl.col("n") > settings.max_parcels_per_order
         ),
         "orders over the parcel limit",
     )
-    return found
 
 
 def _line_balance(

@@ -89,6 +89,7 @@ def highs_outcome(
         values = np.asarray(highs.getSolution().col_value, dtype=np.float64)[: arrays.n_cols]
     offset = arrays.objective_offset
     message = "" if has_plan else f"HiGHS ended with {status} and no plan"
+    consistent = True
     objective = None
     if has_plan:
         # The plan's own cost: HiGHS may report the objective of its presolved copy of a start
@@ -97,6 +98,7 @@ def highs_outcome(
         reported = float(info.objective_function_value) + offset
         if abs(reported - objective) > 1e-6 * max(1.0, abs(objective)):
             message = f"HiGHS reported {reported:.4f} for a plan costing {objective:.4f}"
+            consistent = False
     bound = float(info.mip_dual_bound) + offset if np.isfinite(info.mip_dual_bound) else None
     if status == SolverStatus.OPTIMAL and bound is None:
         bound = objective  # a model without integers: the LP optimum is the bound
@@ -110,6 +112,7 @@ def highs_outcome(
         build_seconds=build_s,
         solve_seconds=solve_s,
         message=message,
+        consistent=consistent,
     )
 
 

@@ -28,6 +28,10 @@ class SolveOutcome:
     build_seconds: float
     solve_seconds: float
     message: str = ""
+    # False when the solver reported another objective than its plan costs (HiGHS's presolve
+    # can mistake a start for a better solution of its reduced model): then neither its status
+    # nor its bound can be believed.
+    consistent: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "solver", str(self.solver))

@@ -102,6 +102,7 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
 
 
 def _print_plan(s: RunSummary) -> None:
+    assert s.objective is not None  # called only for runs with a plan
     gap = "n/a" if s.gap is None else f"{100 * s.gap:.3f} %"
     print(
         f"allocation: {s.lines} lines, {s.units_allocated} units allocated, "
@@ -112,7 +113,7 @@ def _print_plan(s: RunSummary) -> None:
         f"objective {s.objective:,.2f} (bound {s.best_bound or 0:,.2f}, gap {gap}); "
         f"plan cost {s.plan_cost:,.2f}"
     )
-    if s.baseline_objective:
+    if s.baseline_objective and s.baseline_cost is not None:
         saved = s.baseline_objective - s.objective
         print(
             f"rule-based baseline: objective {s.baseline_objective:,.2f}, plan cost "
