@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: a real ``dagster dev`` on temp folders, headless Chromium."""
+"""Fixtures for the browser tests: a real ``dg dev`` on temp folders, headless Chromium."""
 
 from __future__ import annotations
 

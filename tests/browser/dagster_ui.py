@@ -1,4 +1,4 @@
-"""Drive a real ``dagster dev`` and its web UI (Dagster 1.13) from tests.
+"""Drive a real ``dg dev`` and its web UI (Dagster 1.13) from tests.
 
 Selectors were found against the running 1.13 UI; they prefer roles, visible text and hrefs
 over generated CSS class names (the one class used is matched by its stable module prefix).
@@ -77,7 +77,7 @@ def wait_until_ready(server: DagsterServer, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"dagster dev exited early:\n{server.log_tail()}")
+            raise RuntimeError(f"dg dev exited early:\n{server.log_tail()}")
         try:
             entries = graphql(server.url, LOCATIONS)["workspaceOrError"]["locationEntries"]
         except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
@@ -89,15 +89,16 @@ def wait_until_ready(server: DagsterServer, timeout: float = 180) -> None:
                 raise RuntimeError(f"code location failed to load: {errors}")
             return
         time.sleep(1)
-    raise TimeoutError(f"dagster dev not ready after {timeout}s:\n{server.log_tail()}")
+    raise TimeoutError(f"dg dev not ready after {timeout}s:\n{server.log_tail()}")
 
 
 @contextmanager
 def dagster_dev(workspace_dir: Path, env: dict[str, str], log: Path) -> Iterator[DagsterServer]:
-    """Run ``dagster dev`` in its own process group; always kill the whole group after."""
+    """Run ``dg dev`` in its own process group; always kill the whole group after."""
     port = free_port()
-    dev = [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)]
-    # A background job inherits ignored SIGINT/SIGTERM; give dagster dev the defaults back so
+    dg = Path(sys.executable).with_name("dg")  # the project's own dg (dagster-dg-cli)
+    dev = [str(dg), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    # A background job inherits ignored SIGINT/SIGTERM; give dg dev the defaults back so
     # it can shut its daemon and code servers down the way Ctrl+C does.
     command = [sys.executable, "-c", _RESET_SIGNALS_AND_EXEC, *dev]
     with open(log, "wb") as out:

@@ -41,7 +41,7 @@ def expected_assets() -> set[str]:
 def test_asset_graph_and_allocation_run(browser, page, dagster_server: str, deployment) -> None:
     """Every asset is in the graph; allocation_job launched from the launchpad succeeds.
 
-    ``browser`` is requested first, so a missing Chromium fails before dagster dev starts.
+    ``browser`` is requested first, so a missing Chromium fails before dg dev starts.
     """
     timings: dict[str, float] = {}
     started = time.monotonic()
