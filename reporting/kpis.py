@@ -24,6 +24,7 @@ from reporting.breakdowns import (
     parcels_per_served_order,
 )
 from reporting.measures import (
+    GrossMargin,
     gross_margin,
     line_fill,
     objective_of,
@@ -177,6 +178,83 @@ def _baseline_comparison(kpis: dict[str, object], base: Kpis | None) -> pl.DataF
     )
 
 
+def _fill_values(lines: pl.DataFrame, result: AllocationResult) -> dict[str, object]:
+    """Orders, lines and units: ordered, allocated, backordered, fill rates."""
+    filled_orders = lines.group_by("order_id").agg(pl.col("filled").all())
+    units_ordered = int(lines["quantity"].sum()) if lines.height else 0
+    allocated = units_allocated(result)
+    backordered = result.backorders["quantity"].sum() if result.backorders.height else 0
+    return {
+        "orders": filled_orders.height,
+        "lines": lines.height,
+        "units_ordered": units_ordered,
+        "units_allocated": allocated,
+        "units_backordered": int(backordered),
+        "fill_rate_units": ratio(allocated, units_ordered),
+        "fill_rate_lines": ratio(int(lines["filled"].sum()), lines.height),
+        "fill_rate_orders": ratio(int(filled_orders["filled"].sum()), filled_orders.height),
+    }
+
+
+def _parcel_values(per_order: pl.DataFrame, plan_cost: float, allocated: int) -> dict[str, object]:
+    """Served orders, parcels, splits and cost per order and unit."""
+    served = per_order.height
+    parcels = int(per_order["parcels"].sum()) if served else 0
+    split = per_order.filter((pl.col("parcels") > 1) | (pl.col("nodes") > 1)).height
+    return {
+        "orders_served": served,
+        "parcels": parcels,
+        "parcels_per_order": ratio(parcels, served),
+        "split_rate": ratio(split, served),
+        "plan_cost": plan_cost,
+        "cost_per_order": ratio(plan_cost, served),
+        "cost_per_unit": ratio(plan_cost, allocated),
+    }
+
+
+def _delivery_values(
+    days: pl.DataFrame, on_time: float | None, mix: pl.DataFrame
+) -> dict[str, object]:
+    """Delivery days (mean, p90), on-time rate and the method shares."""
+    share = dict(zip(mix["fulfillment_method"], mix["unit_share"], strict=True))
+    return {
+        "delivery_days_mean": ratio(
+            float((days["days"] * days["units"]).sum()), float(days["units"].sum())
+        ),
+        "delivery_days_p90": weighted_quantile(days["days"], days["units"], P90),
+        "on_time_rate": on_time,
+        "ship_from_store_share": share[Mode.SHIP_FROM_STORE],
+        "bopis_share": share[Mode.PICKUP_IN_STORE],
+        "ship_to_store_share": share[Mode.SHIP_TO_STORE],
+    }
+
+
+def _money_values(
+    margin: GrossMargin, result: AllocationResult, baseline: AllocationResult | None
+) -> dict[str, object]:
+    """Margin, objective, savings against the baseline, gap and solve time."""
+    plan_cost, objective = margin.plan_cost, objective_of(result)
+    base_obj = objective_of(baseline) if baseline is not None else None
+    base_cost = plan_cost_of(baseline) if baseline is not None else None
+    return {
+        "revenue": margin.revenue,
+        "cogs": margin.cogs,
+        "gross_margin": margin.gross_margin,
+        "gross_margin_rate": margin.rate,
+        "objective": objective,
+        "baseline_objective": base_obj,
+        "objective_savings": None if base_obj is None else base_obj - objective,
+        "objective_savings_pct": None if base_obj is None else _pct(base_obj - objective, base_obj),
+        "baseline_plan_cost": base_cost,
+        "plan_cost_savings": None if base_cost is None else base_cost - plan_cost,
+        "plan_cost_savings_pct": None
+        if base_cost is None
+        else _pct(base_cost - plan_cost, base_cost),
+        "optimality_gap": result.stats.gap,
+        "solve_seconds": float(result.stats.seconds),
+    }
+
+
 def compute_kpis(
     orders: pl.DataFrame,
     nodes: pl.DataFrame,
@@ -199,57 +277,12 @@ def compute_kpis(
     per_order = parcels_per_served_order(result)
     days, on_time = delivery(orders, result)
     mix = method_mix(result)
-    share = dict(zip(mix["fulfillment_method"], mix["unit_share"], strict=True))
     margin = gross_margin(orders, products, result)
-    filled_orders = lines.group_by("order_id").agg(pl.col("filled").all())
-    units_ordered = int(lines["quantity"].sum()) if lines.height else 0
-    allocated, served = units_allocated(result), per_order.height
-    plan_cost, objective = margin.plan_cost, objective_of(result)
-    base_obj = objective_of(baseline) if baseline is not None else None
-    base_cost = plan_cost_of(baseline) if baseline is not None else None
-    parcels = int(per_order["parcels"].sum()) if served else 0
-    split = per_order.filter((pl.col("parcels") > 1) | (pl.col("nodes") > 1)).height
-    values: dict[str, object] = {
-        "orders": filled_orders.height,
-        "lines": lines.height,
-        "units_ordered": units_ordered,
-        "units_allocated": allocated,
-        "units_backordered": int(result.backorders["quantity"].sum())
-        if result.backorders.height
-        else 0,
-        "fill_rate_units": ratio(allocated, units_ordered),
-        "fill_rate_lines": ratio(int(lines["filled"].sum()), lines.height),
-        "fill_rate_orders": ratio(int(filled_orders["filled"].sum()), filled_orders.height),
-        "orders_served": served,
-        "parcels": parcels,
-        "parcels_per_order": ratio(parcels, served),
-        "split_rate": ratio(split, served),
-        "plan_cost": plan_cost,
-        "cost_per_order": ratio(plan_cost, served),
-        "cost_per_unit": ratio(plan_cost, allocated),
-        "delivery_days_mean": ratio(
-            float((days["days"] * days["units"]).sum()), float(days["units"].sum())
-        ),
-        "delivery_days_p90": weighted_quantile(days["days"], days["units"], P90),
-        "on_time_rate": on_time,
-        "ship_from_store_share": share[Mode.SHIP_FROM_STORE],
-        "bopis_share": share[Mode.PICKUP_IN_STORE],
-        "ship_to_store_share": share[Mode.SHIP_TO_STORE],
-        "revenue": margin.revenue,
-        "cogs": margin.cogs,
-        "gross_margin": margin.gross_margin,
-        "gross_margin_rate": margin.rate,
-        "objective": objective,
-        "baseline_objective": base_obj,
-        "objective_savings": None if base_obj is None else base_obj - objective,
-        "objective_savings_pct": None if base_obj is None else _pct(base_obj - objective, base_obj),
-        "baseline_plan_cost": base_cost,
-        "plan_cost_savings": None if base_cost is None else base_cost - plan_cost,
-        "plan_cost_savings_pct": None
-        if base_cost is None
-        else _pct(base_cost - plan_cost, base_cost),
-        "optimality_gap": result.stats.gap,
-        "solve_seconds": float(result.stats.seconds),
+    values = {
+        **_fill_values(lines, result),
+        **_parcel_values(per_order, margin.plan_cost, units_allocated(result)),
+        **_delivery_values(days, on_time, mix),
+        **_money_values(margin, result, baseline),
     }
     base_kpis = compute_kpis(orders, nodes, products, baseline) if baseline is not None else None
     return Kpis(
