@@ -15,8 +15,6 @@ from contracts.kinds import KINDS
 from pipelines.automation import ALLOCATION_JOB
 from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths
-from samples.generator import generate_inbox
-from samples.inbox import write_inbox
 
 STAGING = [f"staging_{kind}" for kind in KINDS]
 OURS = ["partner_files", *STAGING, "available_to_promise"]
@@ -60,10 +58,9 @@ def tables(warehouse: Path) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory) -> tuple[Path, Path, dg.ExecuteInProcessResult]:
+def first_run(tmp_path_factory, sample_inbox) -> tuple[Path, Path, dg.ExecuteInProcessResult]:
     root = tmp_path_factory.mktemp("ingest")
-    frames = generate_inbox(orders=150, seed=5, stores=6, dcs=2, skus=40)
-    write_inbox(frames, root / "inbox", "csv")
+    frames = sample_inbox(root / "inbox", orders=150, seed=5, stores=6, dcs=2, skus=40)
     # One orders file as Parquet: both formats through the same assets.
     frames["orders"].filter(pl.col("channel") == "web").write_parquet(
         root / "inbox" / "orders_web.parquet"

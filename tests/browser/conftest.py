@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from samples.generator import generate_inbox
-from samples.inbox import write_inbox
 from tests.browser.dagster_ui import CHROMIUM, CHROMIUM_ARGS, DAGSTER_YAML, dagster_dev
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def deployment(tmp_path_factory: pytest.TempPathFactory, sample_inbox) -> dict[str, Path]:
     """Fresh DAGSTER_HOME, warehouse and outbox, and a small generated inbox of every kind.
 
     Smaller than the bundled sample so the UI run (allocation plus the benefit re-runs) stays
@@ -26,7 +24,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     home, inbox = root / "dagster_home", root / "inbox"
     home.mkdir()
     (home / "dagster.yaml").write_text(DAGSTER_YAML)
-    write_inbox(generate_inbox(orders=200, seed=5, stores=10, dcs=2, skus=60), inbox, "csv")
+    sample_inbox(inbox, orders=200, seed=5, stores=10, dcs=2, skus=60)
     return {
         "root": root,
         "home": home,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 import polars as pl
@@ -11,7 +13,6 @@ from assets.resources import InboxResource
 from pipelines.automation import ALLOCATION_JOB, inbox_sensor
 from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths
-from samples.generator import generate_inbox
 from samples.inbox import write_inbox
 from tests.pipelines.outbox_checker import check_outbox
 
@@ -19,16 +20,20 @@ SETTINGS = {"max_parcels_per_order": 2, "time_limit_s": 20.0}
 
 
 @pytest.fixture(scope="module")
-def inbox_frames() -> dict[str, pl.DataFrame]:
-    return generate_inbox(orders=150, seed=11, stores=8, dcs=2, skus=40)
+def job_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("job")
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory, inbox_frames):
+def inbox_frames(job_root, sample_inbox) -> dict[str, pl.DataFrame]:
+    return sample_inbox(job_root / "inbox", orders=150, seed=11, stores=8, dcs=2, skus=40)
+
+
+@pytest.fixture(scope="module")
+def two_runs(job_root, inbox_frames):
     """The same inbox allocated twice in one warehouse (second run ingests nothing new)."""
-    root = tmp_path_factory.mktemp("job")
+    root = job_root
     paths = ProjectPaths(inbox=root / "inbox", warehouse=root / "w.duckdb", outbox=root / "out")
-    write_inbox(inbox_frames, paths.inbox, "csv")
     # The checker's truth is the generated frames: leave out the deliberately broken file.
     (paths.inbox / "orders_marketplace_errors.csv").unlink()
     job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
