@@ -1,20 +1,35 @@
-"""Allocate: the optimizer's plan and the rule-based baseline, stored per run in ``plan.*``."""
+"""The wave: partner feedback applied to the order book, open units planned, all published at
+once (or stored as a scenario by a dry run)."""
+
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from assets.config import AllocationConfig
 from assets.resources import WarehouseResource
-from contracts.vocabulary import PlanMethod
-from optimizers import allocate
+from contracts.vocabulary import PlanMethod, RunKind
 from optimizers.plan.check import audit_plan
 from optimizers.types import AllocationResult
+from orderbook.run import Intake, Wave, run_wave
+from orderbook.state import identity_breaks
 from reporting.markdown import markdown_table
-from warehouse.plans import load_inputs, write_plan
+from warehouse.book import (
+    PlanRows,
+    Publication,
+    load_book,
+    load_staged,
+    publish_wave,
+    rejected_rows,
+    store_scenario,
+    unacknowledged_files,
+)
+from warehouse.ingest import duplicate_row_numbers
 
 PLAN_IS_FEASIBLE = "plan_is_feasible"
 NOT_WORSE_THAN_BASELINE = "not_worse_than_baseline"
 WITHIN_GAP = "within_requested_gap"
+LINE_IDENTITY = "line_identity_holds"
 
 
 def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
@@ -29,30 +44,83 @@ def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
     )
 
 
+def _metadata(wave: Wave, kind: str) -> dict[str, Any]:
+    plan, baseline = wave.plan, wave.plan.baseline
+    assert baseline is not None  # allocate always attaches the rule-based plan
+    stats = plan.stats
+    savings = baseline.stats.objective - stats.objective
+    figures = wave.figures()
+    return {
+        "dagster/row_count": plan.allocations.height,
+        "kind": kind,
+        "lines_planned": wave.inputs.inputs.orders.height,
+        **{k: v for k, v in figures.items() if k != "feedback"},
+        **{f"feedback_{k}": v for k, v in figures["feedback"].items()},
+        "status": stats.status,
+        "solver": stats.solver,
+        "objective": stats.objective,
+        "best_bound": stats.best_bound,
+        "gap": stats.gap,
+        "plan_cost": plan.plan_cost,
+        "baseline_objective": baseline.stats.objective,
+        "baseline_plan_cost": baseline.plan_cost,
+        "savings_vs_baseline": savings,
+        "savings_pct": 100 * savings / baseline.stats.objective
+        if baseline.stats.objective
+        else 0.0,
+        "units_allocated": int(plan.objective_terms.get("units_allocated", 0)),
+        "units_backordered": int(plan.objective_terms.get("units_backordered", 0)),
+        "allocation_seconds": stats.seconds,
+        "fell_back_to_baseline": stats.fell_back,
+        "message": stats.message,
+        "objective_terms": dg.MetadataValue.md(
+            markdown_table(terms_frame({"optimizer": plan, "baseline": baseline}))
+        ),
+    }
+
+
 @dg.asset(
     group_name="allocate",
     kinds={"pulp", "highs", "duckdb"},
     deps=[
         "available_to_promise",
-        "staging_orders",
-        "staging_nodes",
-        "staging_products",
-        "staging_rates",
-        "staging_lanes",
-        "staging_exclusions",
-    ],
+        *(
+            f"staging_{k}"
+            for k in (
+                "orders",
+                "nodes",
+                "products",
+                "rates",
+                "lanes",
+                "exclusions",
+                "stock",
+                "shipments",
+                "rejections",
+                "cancellations",
+            )
+        ),
+    ],  # fmt: skip
     description=(
-        "Which node fills which order line: the PuLP/HiGHS plan and the rule-based baseline, "
-        "kept per run in plan.runs / plan.allocations / plan.backorders / plan.parcels / "
-        "plan.explanations (method = optimizer | baseline)."
+        "One wave: this wave's shipments, rejections, new and amended lines and cancellations "
+        "applied to the order book, the open units planned against ATP and capacity net of "
+        "every published commitment, and the plan, line states, events and acknowledgements "
+        "published in one transaction (plan.runs kind = wave), or stored as a scenario by a "
+        "dry run (publish: false)."
     ),
     check_specs=[
+        dg.AssetCheckSpec(
+            LINE_IDENTITY,
+            asset="allocation_plan",
+            blocking=True,
+            description="Every line: ordered = cancelled + shipped + instructed_open + open, "
+            "and its instructed and shipped units agree with its commitments.",
+        ),
         dg.AssetCheckSpec(
             PLAN_IS_FEASIBLE,
             asset="allocation_plan",
             blocking=True,
             description="ATP, capacities, exclusions, parcel limit and quantities "
-            "hold, rechecked from the inputs.",
+            "hold, rechecked from the wave's net inputs.",
         ),
         dg.AssetCheckSpec(
             NOT_WORSE_THAN_BASELINE,
@@ -70,54 +138,67 @@ def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
 def allocation_plan(
     context: dg.AssetExecutionContext, config: AllocationConfig, warehouse: WarehouseResource
 ):
-    """Reads staging, calls ``optimizers.allocate``, stores both plans under the run id."""
-    settings = config.to_settings()
+    """Reads the book and staging, calls ``orderbook.run.run_wave``, publishes."""
+    settings, at, run_id = config.to_settings(), config.planned_at(), context.run.run_id
     with warehouse.connect() as con:
-        inputs = load_inputs(con)
-    plan = allocate(inputs, settings)
-    baseline = plan.baseline
-    assert baseline is not None  # allocate always attaches the rule-based plan
-    plans: dict[str, AllocationResult] = {
-        PlanMethod.OPTIMIZER: plan,
-        PlanMethod.BASELINE: baseline,
-    }
-    with warehouse.connect() as con:
-        write_plan(con, context.run.run_id, settings, plans)
-    stats = plan.stats
-    if stats.fell_back:
-        context.log.warning(f"Solver returned no usable plan: {stats.message}")
-    broken = audit_plan(inputs, plan, settings)
-    savings = baseline.stats.objective - stats.objective
-    units = plan.objective_terms
-    yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": plan.allocations.height,
-            "lines": inputs.orders.height,
-            "status": stats.status,
-            "solver": stats.solver,
-            "objective": stats.objective,
-            "best_bound": stats.best_bound,
-            "gap": stats.gap,
-            "plan_cost": plan.plan_cost,
-            "baseline_objective": baseline.stats.objective,
-            "baseline_plan_cost": baseline.plan_cost,
-            "savings_vs_baseline": savings,
-            "savings_pct": 100 * savings / baseline.stats.objective
-            if baseline.stats.objective
-            else 0.0,
-            "units_allocated": int(units.get("units_allocated", 0)),
-            "units_backordered": int(units.get("units_backordered", 0)),
-            "allocation_seconds": stats.seconds,
-            "fell_back_to_baseline": stats.fell_back,
-            "message": stats.message,
-            "objective_terms": dg.MetadataValue.md(markdown_table(terms_frame(plans))),
-        }
+        book, staged = load_book(con), load_staged(con)
+        files = unacknowledged_files(con)
+        shas = files["sha256"].to_list()
+        intake = Intake(files, rejected_rows(con, shas), duplicate_row_numbers(con, shas))
+    wave = run_wave(book, staged, intake, settings, run_id, at)
+    baseline = wave.plan.baseline
+    assert baseline is not None
+    plans = PlanRows(
+        {PlanMethod.OPTIMIZER: wave.plan, PlanMethod.BASELINE: baseline},
+        settings,
+        at,
+        wave.figures(),
     )
+    kind = (RunKind.WAVE if config.publish else RunKind.SCENARIO).value
+    with warehouse.connect() as con:
+        if config.publish:
+            publish_wave(con, _publication(wave, book), plans)
+        else:
+            store_scenario(con, run_id, wave.inputs.inventory, plans)
+    if wave.plan.stats.fell_back:
+        context.log.warning(f"Solver returned no usable plan: {wave.plan.stats.message}")
+    yield dg.MaterializeResult(metadata=_metadata(wave, kind))
+    yield from _checks(wave, settings)
+
+
+def _publication(wave: Wave, book_before) -> Publication:
+    return Publication(
+        run_id=wave.run_id,
+        book_before=book_before,
+        book_after=wave.book,
+        events=wave.events,
+        feedback=wave.taken.feedback,
+        instructions=wave.instructions,
+        inventory=wave.inputs.inventory,
+        intake=wave.acknowledgements,
+        intake_files=wave.intake_summary,
+    )
+
+
+def _checks(wave: Wave, settings):
+    plan, baseline = wave.plan, wave.plan.baseline
+    assert baseline is not None
+    broken_lines = identity_breaks(wave.book)
+    yield dg.AssetCheckResult(
+        check_name=LINE_IDENTITY,
+        passed=broken_lines.is_empty(),
+        metadata={
+            "lines": wave.book.lines.height,
+            "broken": dg.MetadataValue.md(markdown_table(broken_lines)),
+        },
+    )
+    broken = audit_plan(wave.inputs.inputs, plan, settings)
     yield dg.AssetCheckResult(
         check_name=PLAN_IS_FEASIBLE,
         passed=not broken,
         metadata={"violations": dg.MetadataValue.md("\n".join(f"- {b}" for b in broken) or "none")},
     )
+    stats, savings = plan.stats, baseline.stats.objective - plan.stats.objective
     yield dg.AssetCheckResult(
         check_name=NOT_WORSE_THAN_BASELINE,
         passed=stats.objective <= baseline.stats.objective + 1e-6 * max(1.0, abs(savings)),

@@ -9,6 +9,8 @@ re-solves start from are the wave's own, read from ``plan.runs``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 from pydantic import Field
 
@@ -17,11 +19,34 @@ from reporting.benefits import BenefitAssumptions
 
 
 class AllocationConfig(dg.Config, AllocationSettings):
-    """How the allocation trades money against speed, and which capabilities are on."""
+    """How the wave trades money against speed, which capabilities are on, and whether it is
+    published or only a what-if."""
+
+    publish: bool = Field(
+        default=True,
+        description="Publish the wave (instructions to the nodes, line states, commitments). "
+        "False = a dry run: the plan, report and marts are stored as a scenario and nothing "
+        "else changes.",
+    )
+    wave_at: str | None = Field(
+        default=None,
+        description="Plan as of this time (ISO 8601; no zone = UTC) instead of now: its "
+        "business day decides which day's capacity the wave shares. For simulations.",
+    )
 
     def to_settings(self) -> AllocationSettings:
         """The optimizer's settings for this run."""
-        return AllocationSettings.model_validate(self.model_dump())
+        fields = AllocationSettings.model_fields
+        return AllocationSettings.model_validate(
+            {k: v for k, v in self.model_dump().items() if k in fields}
+        )
+
+    def planned_at(self) -> datetime:
+        """The wave's time: ``wave_at`` or now (UTC)."""
+        if not self.wave_at:
+            return datetime.now(UTC)
+        at = datetime.fromisoformat(self.wave_at)
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 class BenefitConfig(dg.Config, BenefitAssumptions):

@@ -16,7 +16,7 @@ from warehouse.runs import write_run_frame
 @dg.asset(
     group_name="marts",
     kinds={"duckdb"},
-    deps=["allocation_plan"],
+    deps=["wave_outbox"],
     description="marts.line_margins: revenue, cost of goods, fulfillment cost and gross margin "
     "per filled order line and node, per run (optimizer plan).",
 )
@@ -43,7 +43,7 @@ def margin_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 @dg.asset(
     group_name="marts",
     kinds={"pulp", "duckdb"},
-    deps=["allocation_plan"],
+    deps=["wave_outbox"],
     description="marts.benefit_estimates: incremental gross margin of ship-from-store, BOPIS and "
     "BORIS, from counterfactual re-runs of the optimizer with each capability off vs on (from "
     "the wave's own settings), plus the documented assumptions used.",

@@ -1,72 +1,65 @@
-"""Instruct: each node's work and the backorders, written atomically to the partner outbox."""
+"""Instruct: the wave's outbox folder, written whole from the warehouse once it committed."""
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from assets.resources import OutboxResource, WarehouseResource
-from contracts.vocabulary import PlanMethod
-from fulfillment.outbox import write_backorders, write_instructions
+from contracts.faults import crash_point
+from fulfillment.outbox import clear_partials, is_published, point_latest
 from reporting.markdown import markdown_table
-from warehouse.plans import load_inputs, load_plan, plan_run_id
-
-
-def _plan_of_this_run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """The plan this run made (or, materialized alone, the newest plan) and its inputs."""
-    with warehouse.connect() as con:
-        run_id = plan_run_id(con, context.run.run_id)
-        return run_id, load_plan(con, run_id, PlanMethod.OPTIMIZER), load_inputs(con)
+from warehouse.book import published_waves
+from warehouse.outbox import write_wave_folder
+from warehouse.plans import plan_run_id
 
 
 @dg.asset(
     group_name="instruct",
     kinds={"csv", "parquet"},
-    deps=["allocation_plan"],
+    deps=["allocation_plan", "kpi_report"],
     description=(
-        "outbox/<run_id>/instructions/<node_id>.csv and .parquet: what each node ships, picks "
-        "or receives for pickup, with parcel ids, cost shares and expected delivery days."
+        "outbox/<run_id>/: what each node fills, receives for pickup or must stop (cancel), the "
+        "still-open backorders, one intake reply per partner file, the KPI report, and "
+        "_SUCCESS last; outbox/LATEST names the newest wave. Written whole from the warehouse "
+        "after the wave committed; a committed wave whose folder is missing is written again."
     ),
 )
-def fulfillment_instructions(
+def wave_outbox(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
 ) -> dg.MaterializeResult:
-    run_id, plan, inputs = _plan_of_this_run(context, warehouse)
-    manifest = write_instructions(Path(outbox.path), run_id, plan, inputs.products)
-    per_node = pl.DataFrame(
-        sorted(manifest.rows_by_node().items()), schema=["node_id", "rows"], orient="row"
-    ).sort("rows", descending=True)
-    return dg.MaterializeResult(
-        metadata={
-            **manifest.as_metadata(),
-            "dagster/row_count": int(per_node["rows"].sum()),
-            "folder": dg.MetadataValue.path(str(manifest.run_dir / "instructions")),
-            "rows_by_node": dg.MetadataValue.md(markdown_table(per_node)),
-        }
-    )
+    folder = Path(outbox.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    cleared = clear_partials(folder)
+    with warehouse.connect() as con:
+        waves = published_waves(con)
+        run_id = plan_run_id(con, context.run.run_id)
+        repaired = [w for w in waves if w != run_id and not is_published(folder, w)]
+        for wave in repaired:
+            write_wave_folder(con, folder, wave)
+        if run_id not in waves:  # a dry run publishes nothing
+            return dg.MaterializeResult(metadata={"kind": "scenario", "written": False})
+        manifest = write_wave_folder(con, folder, run_id)
+    crash_point("outbox.before_latest")
+    if waves:
+        point_latest(folder, waves[-1])
+    if repaired or cleared:
+        context.log.warning(f"wrote again the folders of waves {repaired} (partials: {cleared})")
+    return dg.MaterializeResult(metadata=_metadata(manifest, repaired))
 
 
-@dg.asset(
-    group_name="instruct",
-    kinds={"csv"},
-    deps=["allocation_plan"],
-    description="outbox/<run_id>/backorders.csv: units no node could fill, with the reason.",
-)
-def backorders(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
-) -> dg.MaterializeResult:
-    run_id, plan, _ = _plan_of_this_run(context, warehouse)
-    manifest = write_backorders(Path(outbox.path), run_id, plan)
-    by_reason = (
-        plan.backorders.group_by("reason")
-        .agg(lines=pl.len(), units=pl.col("quantity").sum())
-        .sort("units", "reason", descending=[True, False])
+def _metadata(manifest, repaired: list[str]) -> dict[str, Any]:
+    files = manifest.to_frame()
+    per_node = (
+        files.filter(pl.col("kind") == "instructions_csv")
+        .select("node_id", "rows")
+        .sort("rows", "node_id", descending=[True, False])
     )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": plan.backorders.height,
-            "units_backordered": int(plan.backorders["quantity"].sum()),
-            "path": dg.MetadataValue.path(str(manifest.files[0].path)),
-            "by_reason": dg.MetadataValue.md(markdown_table(by_reason)),
-        }
-    )
+    return {
+        **manifest.as_metadata(),
+        "dagster/row_count": int(per_node["rows"].sum() or 0),
+        "folder": dg.MetadataValue.path(str(manifest.run_dir)),
+        "rows_by_node": dg.MetadataValue.md(markdown_table(per_node)),
+        "repaired_waves": ", ".join(repaired) or "none",
+    }

@@ -1,43 +1,29 @@
-"""Report: the run's KPIs as Markdown and HTML in the outbox, and as ``marts.kpis`` rows."""
-
-from pathlib import Path
+"""Report: the run's KPIs as Markdown and HTML, stored with ``marts.kpis`` for the outbox."""
 
 import dagster as dg
 
-from assets.resources import OutboxResource, WarehouseResource
-from contracts.vocabulary import PlanMethod
-from fulfillment.outbox import write_reports
-from reporting.kpis import compute_kpis
-from reporting.report import render_html, render_markdown
-from warehouse.plans import load_inputs, load_plan, plan_run_id
-from warehouse.runs import write_run_frame
+from assets.resources import WarehouseResource
+from warehouse.outbox import run_report, store_report
+from warehouse.plans import plan_run_id
 
 
 @dg.asset(
     group_name="report",
     kinds={"html", "markdown", "duckdb"},
-    deps=["allocation_plan", "fulfillment_instructions", "backorders"],
+    deps=["allocation_plan"],
     description=(
-        "KPI report of the run (fill rate, cost, delivery days, on-time, utilization, mix, "
-        "margin, savings against the rule-based baseline, gap): outbox/<run_id>/kpi_report.md "
-        "and .html, and one row per KPI in marts.kpis."
+        "KPI report of the wave over the lines it planned (fill rate, cost, delivery days, "
+        "on-time, utilization, mix, margin, savings against the rule-based baseline, gap): "
+        "marts.kpis one row per KPI, marts.reports the Markdown and HTML the outbox carries."
     ),
 )
 def kpi_report(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, outbox: OutboxResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         run_id = plan_run_id(con, context.run.run_id)
-        plan, baseline = (
-            load_plan(con, run_id, PlanMethod.OPTIMIZER),
-            load_plan(con, run_id, PlanMethod.BASELINE),
-        )
-        inputs = load_inputs(con)
-    kpis = compute_kpis(inputs.orders, inputs.nodes, inputs.products, plan, baseline)
-    markdown = render_markdown(kpis, run_id)
-    manifest = write_reports(Path(outbox.path), run_id, markdown, render_html(kpis, run_id))
-    with warehouse.connect() as con:
-        write_run_frame(con, "marts.kpis", run_id, kpis.to_long())
+        markdown, html, kpis = run_report(con, run_id)
+        store_report(con, run_id, kpis.to_long(), markdown, html)
     headline = {
         name: getattr(kpis, name)
         for name in (
@@ -55,7 +41,6 @@ def kpi_report(
     return dg.MaterializeResult(
         metadata={
             **{k: v for k, v in headline.items() if v is not None},
-            "report_html": dg.MetadataValue.path(str(manifest.files[1].path)),
             "report": dg.MetadataValue.md(markdown),
         }
     )

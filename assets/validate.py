@@ -124,3 +124,8 @@ staging_stock = _staging_asset("stock", REFERENCE_ASSETS)
 staging_lanes = _staging_asset("lanes", ["staging_nodes"])
 staging_exclusions = _staging_asset("exclusions", ["staging_nodes"])
 staging_orders = _staging_asset("orders", REFERENCE_ASSETS)
+# Partner feedback: checked against the contract here, against the order book when a wave
+# applies it (allocation_plan), after the orders of the same wave.
+staging_shipments = _staging_asset("shipments", ["staging_nodes", "staging_orders"])
+staging_rejections = _staging_asset("rejections", ["staging_nodes", "staging_orders"])
+staging_cancellations = _staging_asset("cancellations", ["staging_orders"])

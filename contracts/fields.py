@@ -128,6 +128,37 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
     ),
 }
 
+CONTRACT |= {
+    # A node confirms what left it.
+    "shipments": (
+        Field("shipment_id", "id"),
+        Field("order_id", "id"),
+        Field("line_no", "int", min=1),
+        Field("node_id", "id"),
+        Field("quantity", "int", min=0, min_inclusive=False),
+        Field("shipped_at", "timestamp"),
+        Field("tracking_id", "text", required=False),
+        Field("carrier", "text", required=False),
+    ),
+    # A node cannot fill what it was told (short pick, damage, store too busy).
+    "rejections": (
+        Field("order_id", "id"),
+        Field("line_no", "int", min=1),
+        Field("node_id", "id"),
+        Field("quantity", "int", min=0, min_inclusive=False),
+        Field("rejected_at", "timestamp"),
+        Field("reason", "text", required=False),
+    ),
+    # The customer or channel cancels: empty line_no = every line, empty quantity = all.
+    "cancellations": (
+        Field("order_id", "id"),
+        Field("line_no", "int", required=False, min=1),
+        Field("quantity", "int", required=False, min=0, min_inclusive=False),
+        Field("cancelled_at", "timestamp"),
+        Field("reason", "text", required=False),
+    ),
+}
+
 # Ship-to fields every ship line of one order must agree on.
 SHIP_TO_FIELDS = (
     "ship_to_latitude",

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# Reference kinds first: later kinds are checked against them (unknown sku or node).
-KINDS: tuple[str, ...] = ("nodes", "products", "rates", "stock", "lanes", "exclusions", "orders")
+# Reference kinds first: later kinds are checked against them (unknown sku or node). Partner
+# feedback last, facts before requests: what left a node (shipments) and what it could not
+# fill (rejections) are applied before order amendments; cancellations after the orders.
+FEEDBACK_KINDS: tuple[str, ...] = ("shipments", "rejections", "cancellations")
+KINDS: tuple[str, ...] = (
+    "nodes",
+    "products",
+    "rates",
+    "stock",
+    "lanes",
+    "exclusions",
+    "orders",
+    *FEEDBACK_KINDS,
+)
 REFERENCE_KINDS: tuple[str, ...] = ("nodes", "products")
 PARTNER_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
 

@@ -20,13 +20,14 @@ import polars as pl
 from contracts.kinds import PARTNER_FILE_SUFFIXES, kind_of
 
 # Columns the reader adds; a partner column with one of these names is renamed "<name>_partner".
-SOURCE_FILE, ROW_NUMBER, READ_ERROR, OVERFLOW = (
+SOURCE_FILE, FILE_SHA256, ROW_NUMBER, READ_ERROR, OVERFLOW = (
     "source_file",
+    "file_sha256",
     "row_number",
     "read_error",
     "overflow",
 )
-RESERVED = frozenset({SOURCE_FILE, ROW_NUMBER, READ_ERROR, OVERFLOW, "file_sha256", "extra_fields"})
+RESERVED = frozenset({SOURCE_FILE, ROW_NUMBER, READ_ERROR, OVERFLOW, FILE_SHA256, "extra_fields"})
 
 csv.field_size_limit(
     sys.maxsize
@@ -41,7 +42,8 @@ class UnreadableFileError(Exception):
 class RawFile:
     """A partner file as read: header, every record as strings, and the file's identity.
 
-    frame: ``source_file``, ``row_number`` (Int64), one String column per header column (in
+    frame: ``source_file``, ``file_sha256``, ``row_number`` (Int64), one String column per
+    header column (in
     file order, names stripped and lower-cased), ``read_error`` (null unless the record is
     ragged) and ``overflow`` (JSON list of surplus fields, or null).
     """
@@ -78,14 +80,16 @@ def read_partner_file(path: Path, sha256: str | None = None) -> RawFile:
     if path.stat().st_size == 0:
         raise UnreadableFileError("empty file (0 bytes)")
     columns, frame = _read_csv(path) if suffix == ".csv" else _read_parquet(path)
+    sha256 = sha256 or file_sha256(path)
     frame = frame.select(
         pl.lit(path.name).alias(SOURCE_FILE),
+        pl.lit(sha256).alias(FILE_SHA256),
         pl.col(ROW_NUMBER).cast(pl.Int64),
         *columns,
         pl.col(READ_ERROR).cast(pl.String),
         pl.col(OVERFLOW).cast(pl.String),
     )
-    return RawFile(path, kind_of(path), sha256 or file_sha256(path), tuple(columns), frame)
+    return RawFile(path, kind_of(path), sha256, tuple(columns), frame)
 
 
 def normalize_header(names: list[str]) -> list[str]:

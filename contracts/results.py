@@ -93,3 +93,111 @@ PLAN_FRAMES: dict[str, pl.Schema] = {
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """An empty frame of one of these shapes."""
     return pl.DataFrame(schema=schema)
+
+
+# ---- The order book: what every line's units are doing, across waves ----------------------
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+# plan.line_status: one row per order line, ordered = cancelled + shipped + instructed_open + open.
+LINE_STATUS_SCHEMA = pl.Schema(
+    {
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "sku": pl.String(),
+        "ordered": pl.Int64(),
+        "cancelled": pl.Int64(),
+        "shipped": pl.Int64(),
+        "instructed_open": pl.Int64(),
+        "open": pl.Int64(),
+        "state": pl.String(),  # vocabulary.LineState
+        "updated_at": UTC_TS,
+        "order_version": pl.String(),  # source_file#row_number of the order line applied
+        "content_key": pl.String(),  # digest of the line's content but its quantity
+    }
+)
+# plan.commitments: one row per instruction a wave published (units a node was told to fill).
+COMMITMENT_SCHEMA = pl.Schema(
+    {
+        "run_id": pl.String(),
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "sku": pl.String(),
+        "node_id": pl.String(),
+        "fulfillment_method": pl.String(),
+        "parcel_id": pl.String(),
+        "service_level": pl.String(),
+        "destination_node_id": pl.String(),
+        "quantity": pl.Int64(),  # instructed
+        "shipped": pl.Int64(),
+        "rejected": pl.Int64(),
+        "cancelled": pl.Int64(),
+        "open": pl.Int64(),  # quantity - shipped - rejected - cancelled
+        "instructed_at": UTC_TS,
+        "business_day": pl.Date(),
+    }
+)
+# plan.line_events: the append-only history (sku added to the design's columns: every event
+# says which stock it concerns, so commitments can be netted per node x sku as of a snapshot).
+LINE_EVENT_SCHEMA = pl.Schema(
+    {
+        "at": UTC_TS,
+        "run_id": pl.String(),
+        "source_file": pl.String(),
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "sku": pl.String(),
+        "node_id": pl.String(),
+        "event": pl.String(),  # vocabulary.LineEvent
+        "quantity": pl.Int64(),
+    }
+)
+# plan.feedback: what became of every partner feedback row a wave took in.
+FEEDBACK_SCHEMA = pl.Schema(
+    {
+        "kind": pl.String(),
+        "source_file": pl.String(),
+        "row_number": pl.Int64(),
+        "feedback_key": pl.String(),  # the row's contract key, to refuse a re-applied key
+        "status": pl.String(),  # applied | partly_applied | rejected
+        "rule": pl.String(),  # vocabulary.FeedbackRule when not (wholly) applied
+        "message": pl.String(),
+        "quantity_applied": pl.Int64(),
+    }
+)
+# outbox/<run_id>/intake/<file>.csv: one summary row per file, then one row per problem.
+INTAKE_SCHEMA = pl.Schema(
+    {
+        "row_number": pl.Int64(),
+        "status": pl.String(),  # vocabulary.IntakeStatus (or the file's ledger status)
+        "rule": pl.String(),
+        "column": pl.String(),
+        "message": pl.String(),
+    }
+)
+INTAKE_SUMMARY_SCHEMA = pl.Schema(
+    {
+        "file_name": pl.String(),
+        "kind": pl.String(),
+        "status": pl.String(),
+        "rows_read": pl.Int64(),
+        "rows_accepted": pl.Int64(),
+        "rows_rejected": pl.Int64(),
+        "rows_duplicate": pl.Int64(),
+    }
+)
+
+# plan.inventory (per wave): a node x sku's newest snapshot, the commitments against it, ATP.
+INVENTORY_SCHEMA = pl.Schema(
+    {
+        "node_id": pl.String(),
+        "sku": pl.String(),
+        "snapshot_at": pl.Datetime("us", "UTC"),
+        "on_hand": pl.Int64(),
+        "reserved": pl.Int64(),
+        "safety_stock": pl.Int64(),
+        "committed": pl.Int64(),
+        "rejected_since": pl.Int64(),
+        "available_to_promise": pl.Int64(),
+    }
+)

@@ -82,6 +82,31 @@ _STAGING: dict[str, dict[str, pl.DataType]] = {
         "ship_to_zone": pl.String(),
         "promised_days": pl.Int64(),  # null = no promise
     },
+    "shipments": {
+        "shipment_id": pl.String(),
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "node_id": pl.String(),
+        "quantity": pl.Int64(),
+        "shipped_at": UTC_TS,
+        "tracking_id": pl.String(),
+        "carrier": pl.String(),
+    },
+    "rejections": {
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "node_id": pl.String(),
+        "quantity": pl.Int64(),
+        "rejected_at": UTC_TS,
+        "reason": pl.String(),
+    },
+    "cancellations": {
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),  # null = every line of the order
+        "quantity": pl.Int64(),  # null = all that can still be cancelled
+        "cancelled_at": UTC_TS,
+        "reason": pl.String(),
+    },
 }
 
 STAGING_SCHEMAS: dict[str, pl.Schema] = {kind: pl.Schema(c) for kind, c in _STAGING.items()}
@@ -95,6 +120,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "lanes": ("node_id", "ship_to_zone", "service_level"),
     "exclusions": ("node_id", "sku", "customer_id", "channel"),
     "orders": ("order_id", "line_no"),
+    "shipments": ("shipment_id", "order_id", "line_no"),
+    "rejections": ("order_id", "line_no", "node_id", "rejected_at"),
+    "cancellations": ("order_id", "line_no", "cancelled_at"),
 }
 
 # Available to promise per node x sku, derived from the newest stock snapshot.

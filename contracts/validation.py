@@ -14,12 +14,13 @@ import pandera.polars as pa
 import polars as pl
 
 from contracts.fields import CONTRACT, text_columns, typed_columns
-from contracts.reading import OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE, RawFile
+from contracts.reading import FILE_SHA256, OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE, RawFile
 from contracts.schemas import Reference, contract_schema, staging_schema
 from contracts.tables import KEYS, STAGING_SCHEMAS
 
-# Staging rows carry their lineage: which file and row supplied the current version.
-LINEAGE = (SOURCE_FILE, ROW_NUMBER)
+# Staging rows carry their lineage: which file (name and content hash) and row supplied the
+# current version; the hash tells apart two files of the same name sent on different days.
+LINEAGE = (SOURCE_FILE, FILE_SHA256, ROW_NUMBER)
 PROBLEM_SCHEMA = pl.Schema(
     {
         SOURCE_FILE: pl.String(),
@@ -50,7 +51,12 @@ def staged_columns(kind: str) -> list[str]:
 def empty_staged(kind: str) -> pl.DataFrame:
     """An empty staging table (staging shape plus lineage)."""
     return pl.DataFrame(
-        schema={**STAGING_SCHEMAS[kind], SOURCE_FILE: pl.String(), ROW_NUMBER: pl.Int64()}
+        schema={
+            **STAGING_SCHEMAS[kind],
+            SOURCE_FILE: pl.String(),
+            FILE_SHA256: pl.String(),
+            ROW_NUMBER: pl.Int64(),
+        }
     )
 
 
@@ -71,6 +77,7 @@ class FileValidation:
     problems: pl.DataFrame
     duplicates: int
     amended: int
+    duplicate_rows: tuple[int, ...] = ()  # row numbers of the duplicates
 
     @property
     def rows_accepted(self) -> int:
@@ -115,7 +122,7 @@ def validate_records(
     present = frozenset(columns)
     missing = [f.name for f in CONTRACT[kind] if f.required and f.name not in present]
     well_formed = frame.filter(pl.col(READ_ERROR).is_null())
-    prepared = well_formed.select(SOURCE_FILE, ROW_NUMBER, *text_columns(kind, present))
+    prepared = well_formed.select(*LINEAGE, *text_columns(kind, present))
     prepared = prepared.with_columns(typed_columns(kind))
 
     problems = _schema_problems(contract_schema(kind, reference), prepared)
@@ -130,6 +137,7 @@ def validate_records(
     valid = prepared.join(problems.select(ROW_NUMBER).unique(), on=ROW_NUMBER, how="anti")
     staged = valid.select(staged_columns(kind))
     accepted, duplicates, amended = _drop_duplicates(kind, staged, current)
+    repeats = duplicate_rows(staged, accepted)
     return FileValidation(
         source_file=source,
         kind=kind,
@@ -139,6 +147,7 @@ def validate_records(
         problems=problems,
         duplicates=duplicates,
         amended=amended,
+        duplicate_rows=tuple(repeats),
     )
 
 
@@ -292,6 +301,13 @@ def _drop_duplicates(
     fresh = first.join(known, on=content, how="anti", nulls_equal=True, maintain_order="left")
     amended = fresh.join(known.select(keys), on=keys, how="semi", nulls_equal=True).height
     return fresh, duplicates + first.height - fresh.height, amended
+
+
+def duplicate_rows(staged: pl.DataFrame, accepted: pl.DataFrame) -> list[int]:
+    """Row numbers of valid rows that were not staged: the duplicates."""
+    return sorted(
+        staged.join(accepted.select(ROW_NUMBER), on=ROW_NUMBER, how="anti")[ROW_NUMBER].to_list()
+    )
 
 
 def staging_violations(kind: str, staging: pl.DataFrame) -> pl.DataFrame:

@@ -52,6 +52,7 @@ class InstructionMethod(StrEnum):
     """Instruction rows that are not a fill of the node's own stock."""
 
     RECEIVE_FOR_PICKUP = "receive_for_pickup"  # a pickup store's incoming ship-to-store parcel
+    CANCEL = "cancel"  # stop units an earlier wave instructed (quantity = units to stop)
 
 
 class BackorderReason(StrEnum):
@@ -78,6 +79,56 @@ class Binding(StrEnum):
     CONSOLIDATION = "consolidation"
     NEAR_OPTIMAL = "near_optimal"
     RULE_BASED = "rule_based"
+
+
+class LineState(StrEnum):
+    """Where an order line stands (``plan.line_status.state``)."""
+
+    OPEN = "open"  # nothing at a node yet (or no longer)
+    PARTLY_INSTRUCTED = "partly_instructed"
+    INSTRUCTED = "instructed"
+    PARTLY_SHIPPED = "partly_shipped"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+class LineEvent(StrEnum):
+    """What happened to an order line (``plan.line_events.event``)."""
+
+    RECEIVED = "received"
+    AMENDED = "amended"
+    INSTRUCTED = "instructed"
+    BACKORDERED = "backordered"
+    SHIPPED = "shipped"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    CANCEL_INSTRUCTED = "cancel_instructed"
+    RETURNED = "returned"
+
+
+class RunKind(StrEnum):
+    """A published wave, or a what-if that changes nothing (``plan.runs.kind``)."""
+
+    WAVE = "wave"
+    SCENARIO = "scenario"
+
+
+class FeedbackRule(StrEnum):
+    """Why a partner's feedback row could not be applied (or only in part)."""
+
+    NOT_INSTRUCTED = "not_instructed"  # the node has fewer instructed units open on the line
+    ALREADY_SHIPPED = "already_shipped"  # shipped units cannot be cancelled (that is a return)
+    UNKNOWN_LINE = "unknown_line"  # no such order line in the order book
+    ALREADY_APPLIED = "already_applied"  # a row with this key was applied by an earlier wave
+
+
+class IntakeStatus(StrEnum):
+    """What became of a partner row, as the intake acknowledgement says."""
+
+    FILE = "file"  # the summary row of a file
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    PARTLY_APPLIED = "partly_applied"
 
 
 class PlanMethod(StrEnum):

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FILE_MODE = 0o644  # partners read the outbox as other users
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 MAX_NAME = 100
 
@@ -33,14 +34,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temp, FILE_MODE)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def write_file(path: Path, data: bytes) -> None:
+    """Write a file that no one reads yet (inside a partial folder), durably, 0644."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+    with open(path, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(path, FILE_MODE)
+
+
+def fsync_tree(folder: Path) -> None:
+    """Make every folder entry below ``folder`` durable before it is renamed into place."""
+    for sub in sorted({p.parent for p in folder.rglob("*")} | {folder}):
+        fsync_dir(sub)
+
+
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable (best effort: not every platform opens folders)."""
     try:
         fd = os.open(folder, os.O_RDONLY)

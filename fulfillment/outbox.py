@@ -1,28 +1,35 @@
-"""A run's outbox: one instruction file per node, the backorders, the KPI report.
+"""A wave's outbox folder: the nodes' instructions, the backorders, the intake replies, the
+KPI report, ``_SUCCESS``; and ``LATEST`` beside the folders.
 
-Layout: ``<outbox>/<run_id>/instructions/<node file name>.csv|.parquet``,
-``<outbox>/<run_id>/backorders.csv``, ``<outbox>/<run_id>/kpi_report.md|.html``.
-Rows are sorted, so the same plan always gives byte-identical CSVs.
+Layout: ``<outbox>/<run_id>/instructions/<node file name>.csv|.parquet`` (this wave's new
+instructions, receipts at pickup stores, and cancels), ``backorders.csv`` (every line's
+still-open units), ``intake/<file>.csv`` and ``intake/summary.csv``, ``kpi_report.md|.html``,
+``_SUCCESS`` (written last: the folder is complete). Rows are sorted, so the same plan always
+gives byte-identical CSVs; files are readable by partners (0644).
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA
+from contracts.faults import crash_point
+from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA, INTAKE_SCHEMA
 from contracts.vocabulary import InstructionMethod, Mode
 from fulfillment.files import (
     atomic_write_bytes,
-    atomic_write_text,
     csv_bytes,
+    fsync_dir,
+    fsync_tree,
     parquet_bytes,
     unique_filenames,
+    write_file,
 )
 
 if TYPE_CHECKING:
@@ -131,65 +138,144 @@ def instruction_rows(result: AllocationResult, products: pl.DataFrame, run_id: s
     )
 
 
-def backorder_rows(result: AllocationResult) -> pl.DataFrame:
+def backorder_rows(backorders: pl.DataFrame) -> pl.DataFrame:
+    """Backorders in their partner shape and a stable order."""
     return (
-        result.backorders.select(list(BACKORDER_SCHEMA))
+        backorders.select(list(BACKORDER_SCHEMA))
         .cast(BACKORDER_SCHEMA)
         .sort(["order_id", "line_no", "sku", "reason"])
     )
 
 
-def write_instructions(
-    outbox: Path,
-    run_id: str,
-    result: AllocationResult,
-    products: pl.DataFrame,
-    node_ids: Iterable[str] = (),
-) -> OutboxManifest:
-    """Write one CSV + Parquet per node with work (and per ``node_ids``, even if empty).
+def cancel_rows(cancelled: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """Cancel rows for instructed units a wave stops (``cancelled``: commitments with the
+    units taken, ``take``): one at the node told to fill them and, for a ship-to-store leg,
+    one at the pickup store that was to receive them."""
+    if cancelled.is_empty():
+        return pl.DataFrame(schema=INSTRUCTION_SCHEMA)
+    source = cancelled.select(
+        pl.lit(run_id).alias("run_id"), "order_id", "line_no", "sku",
+        pl.col("take").alias("quantity"), "node_id",
+        pl.lit(InstructionMethod.CANCEL.value).alias("fulfillment_method"), "parcel_id",
+        "service_level", pl.lit(0.0).alias("parcel_cost"),
+        pl.lit(None, pl.Int64).alias("expected_delivery_days"),
+    )  # fmt: skip
+    legs = cancelled.filter(pl.col("fulfillment_method") == Mode.SHIP_TO_STORE)
+    receiving = (
+        source.join(
+            legs.select("order_id", "line_no", "node_id", "parcel_id", "destination_node_id"),
+            on=["order_id", "line_no", "node_id", "parcel_id"],
+        )
+        .with_columns(node_id=pl.col("destination_node_id"))
+        .drop("destination_node_id")
+    )
+    return pl.concat([source, receiving]).cast(INSTRUCTION_SCHEMA).sort(ROW_ORDER)
 
-    Files left from an earlier attempt of the same run that this plan no longer has are
-    removed, so the folder always holds exactly this plan.
-    """
-    folder = run_dir(outbox, run_id)
-    instructions = folder / "instructions"
-    rows = instruction_rows(result, products, run_id)
-    names = unique_filenames([*rows["node_id"].unique().to_list(), *node_ids])
+
+@dataclass(frozen=True)
+class WaveFolder:
+    """Everything one wave's outbox folder holds, as frames and text."""
+
+    run_id: str
+    instructions: pl.DataFrame  # INSTRUCTION_SCHEMA: fills, receipts and cancels
+    backorders: pl.DataFrame  # BACKORDER_SCHEMA: every line's still-open units
+    acknowledgements: pl.DataFrame  # fulfillment.intake.ACK_SCHEMA
+    intake_summary: pl.DataFrame  # sha256 + INTAKE_SUMMARY_SCHEMA
+    report_md: str
+    report_html: str
+
+
+SUCCESS = "_SUCCESS"
+LATEST = "LATEST"
+
+
+def _node_files(folder: Path, rows: pl.DataFrame) -> list[OutboxFile]:
+    """One CSV and one Parquet file per node with rows this wave."""
     files: list[OutboxFile] = []
+    names = unique_filenames(rows["node_id"].unique().to_list())
     for node_id, stem in sorted(names.items()):
         node_rows = rows.filter(pl.col("node_id") == node_id)
         for suffix, kind, data in (
             (".csv", "instructions_csv", csv_bytes(node_rows)),
             (".parquet", "instructions_parquet", parquet_bytes(node_rows)),
         ):
-            path = instructions / f"{stem}{suffix}"
-            atomic_write_bytes(path, data)
+            path = folder / "instructions" / f"{stem}{suffix}"
+            write_file(path, data)
             files.append(OutboxFile(path, kind, node_rows.height, node_id))
-    keep = {f.path.name for f in files}
-    for stale in instructions.glob("*"):
-        if stale.suffix in {".csv", ".parquet"} and stale.name not in keep:
-            stale.unlink()
-    return OutboxManifest(folder, tuple(files))
+    return files
 
 
-def write_backorders(outbox: Path, run_id: str, result: AllocationResult) -> OutboxManifest:
-    """``<run>/backorders.csv``: every unit the plan could not fill, with its reason."""
-    folder = run_dir(outbox, run_id)
-    backorders = backorder_rows(result)
-    atomic_write_bytes(folder / "backorders.csv", csv_bytes(backorders))
-    return OutboxManifest(
-        folder, (OutboxFile(folder / "backorders.csv", "backorders", backorders.height),)
-    )
+def _intake_files(folder: Path, content: WaveFolder) -> list[OutboxFile]:
+    """``intake/<file name>.csv`` per file (a name sent twice: ``-<sha>`` added), summary."""
+    acks, summary = content.acknowledgements, content.intake_summary
+    files: list[OutboxFile] = []
+    repeated = set(summary.filter(pl.col("file_name").is_duplicated())["file_name"])
+    keyed = {
+        (name, sha): f"{name}-{sha[:8]}" if name in repeated else name
+        for name, sha in summary.select("file_name", "sha256").iter_rows()
+    }
+    stems = unique_filenames([f"{label}.csv" for label in keyed.values()])
+    for (_, sha), label in keyed.items():
+        rows = acks.filter(pl.col("sha256") == sha).select(list(INTAKE_SCHEMA))
+        path = folder / "intake" / stems[label + ".csv"]
+        write_file(path, csv_bytes(rows))
+        files.append(OutboxFile(path, "intake", rows.height))
+    path = folder / "intake" / "summary.csv"
+    write_file(path, csv_bytes(summary.drop("sha256")))
+    files.append(OutboxFile(path, "intake_summary", summary.height))
+    return files
 
 
-def write_reports(outbox: Path, run_id: str, markdown: str, html: str) -> OutboxManifest:
-    """Write the rendered KPI report (reporting.report) beside the run's instructions."""
-    folder = run_dir(outbox, run_id)
-    files = []
+def publish_folder(outbox: Path, content: WaveFolder) -> OutboxManifest:
+    """Write the wave's folder whole or not at all: every file into a hidden partial folder,
+    ``_SUCCESS`` last, then one rename into ``outbox/<run_id>`` (a partner polling the outbox
+    never sees half a folder, and a folder with ``_SUCCESS`` is complete)."""
+    final = run_dir(outbox, content.run_id)
+    partial = outbox / f".partial-{content.run_id}"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True, mode=0o755)
+    files = _node_files(partial, content.instructions)
+    crash_point("outbox.after_first_file")
+    backorders = backorder_rows(content.backorders)
+    write_file(partial / "backorders.csv", csv_bytes(backorders))
+    files.append(OutboxFile(partial / "backorders.csv", "backorders", backorders.height))
+    files += _intake_files(partial, content)
     for name, kind, text in (
-        ("kpi_report.md", "report_md", markdown),
-        ("kpi_report.html", "report_html", html),
+        ("kpi_report.md", "report_md", content.report_md),
+        ("kpi_report.html", "report_html", content.report_html),
     ):
-        atomic_write_text(folder / name, text)
-        files.append(OutboxFile(folder / name, kind))
-    return OutboxManifest(folder, tuple(files))
+        write_file(partial / name, text.encode("utf-8"))
+        files.append(OutboxFile(partial / name, kind))
+    write_file(partial / SUCCESS, f"{content.run_id}\n".encode())
+    fsync_tree(partial)
+    crash_point("outbox.before_rename")
+    if final.exists():  # a folder left by an earlier, interrupted attempt: replace it whole
+        shutil.rmtree(final)
+    os.rename(partial, final)
+    fsync_dir(outbox)
+    moved = tuple(OutboxFile(final / f.path.relative_to(partial), f.kind, f.rows, f.node_id)
+                  for f in files)  # fmt: skip
+    return OutboxManifest(final, moved)
+
+
+def is_published(outbox: Path, run_id: str) -> bool:
+    """The wave's folder is complete (its ``_SUCCESS`` is there)."""
+    return (outbox / run_id / SUCCESS).is_file()
+
+
+def point_latest(outbox: Path, run_id: str) -> None:
+    """``outbox/LATEST`` names the newest published wave (written atomically)."""
+    atomic_write_bytes(outbox / LATEST, f"{run_id}\n".encode())
+
+
+def clear_partials(outbox: Path) -> list[str]:
+    """Remove hidden partial folders an interrupted write left; their waves are rewritten
+    from the warehouse. Returns the run ids they belonged to."""
+    if not outbox.is_dir():
+        return []
+    found = []
+    for partial in outbox.glob(".partial-*"):
+        found.append(partial.name.removeprefix(".partial-"))
+        shutil.rmtree(partial, ignore_errors=True)
+    return found

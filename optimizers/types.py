@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+# Nodes a line may no longer be filled from (a node that rejected it), and the parcels earlier
+# waves already sent per order (they count against max_parcels_per_order).
+LINE_EXCLUSION_SCHEMA = pl.Schema(
+    {"order_id": pl.String(), "line_no": pl.Int64(), "node_id": pl.String(), "reason": pl.String()}
+)
+PARCELS_SENT_SCHEMA = pl.Schema({"order_id": pl.String(), "parcels": pl.Int64()})
+
 
 @dataclass(frozen=True)
 class AllocationInputs:
@@ -24,6 +31,12 @@ class AllocationInputs:
     rates: pl.DataFrame
     lanes: pl.DataFrame
     exclusions: pl.DataFrame
+    line_exclusions: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=LINE_EXCLUSION_SCHEMA)
+    )
+    parcels_sent: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=PARCELS_SENT_SCHEMA)
+    )
 
     @classmethod
     def from_frames(

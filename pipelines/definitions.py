@@ -8,6 +8,7 @@ import assets
 from assets.resources import InboxResource, OutboxResource, WarehouseResource
 from pipelines.automation import ALLOCATION_JOB, allocation_wave_schedule, inbox_sensor
 from pipelines.paths import ProjectPaths
+from pipelines.runs import dead_run_sensor
 
 
 def build_definitions(paths: ProjectPaths) -> dg.Definitions:
@@ -26,7 +27,7 @@ def build_definitions(paths: ProjectPaths) -> dg.Definitions:
         asset_checks=all_checks,
         jobs=[allocation_job],
         schedules=[allocation_wave_schedule],
-        sensors=[inbox_sensor],
+        sensors=[inbox_sensor, dead_run_sensor],
         resources={
             "warehouse": WarehouseResource(path=str(paths.warehouse)),
             "inbox": InboxResource(path=str(paths.inbox)),

@@ -59,6 +59,13 @@ nux:
 concurrency:
   runs:
     max_concurrent_runs: 1
+# A run whose process died (kill -9, a crash) is marked failed instead of blocking the queue.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
 """
 
 

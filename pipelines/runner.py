@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.automation import ALLOCATION_JOB
 from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths, ensure_dagster_home
+from pipelines.runs import fail_dead_runs, process_tags
 
 ALLOCATION_ASSET = "allocation_plan"
 
@@ -25,8 +26,9 @@ def run_allocation_job(
     if settings:
         run_config["ops"] = {ALLOCATION_ASSET: {"config": settings}}
     with dg.DagsterInstance.from_config(str(ensure_dagster_home())) as instance:
+        fail_dead_runs(instance)
         return job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False
+            instance=instance, run_config=run_config, raise_on_error=False, tags=process_tags()
         )
 
 

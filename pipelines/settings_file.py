@@ -1,8 +1,9 @@
 """Run settings from a YAML or JSON file (``omniroute run --config FILE``).
 
-The file holds the fields of ``optimizers.settings.AllocationSettings`` (the launchpad's
-``allocation_plan`` config); they are checked by that one class, with the file's name in the
-error, before any step runs.
+The file holds the fields of the launchpad's ``allocation_plan`` config
+(``assets.config.AllocationConfig``: the optimizer's settings plus ``publish`` and
+``wave_at``); they are checked by that class, with the file's name in the error, before any
+step runs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from optimizers.settings import AllocationSettings
+from assets.config import AllocationConfig
 
 
 def load_settings_file(path: Path) -> dict[str, Any]:
@@ -24,14 +25,14 @@ def load_settings_file(path: Path) -> dict[str, Any]:
     data = data or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of run settings, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(AllocationSettings.model_fields))
+    unknown = sorted(set(data) - set(AllocationConfig.model_fields))
     if unknown:
         raise ValueError(
             f"{path}: unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(AllocationSettings.model_fields))}"
+            f"known: {', '.join(sorted(AllocationConfig.model_fields))}"
         )
     try:
-        AllocationSettings(**data)
+        AllocationConfig(**data)
     except ValidationError as error:
         raise ValueError(f"{path}: {error}") from error
     return data

@@ -92,3 +92,23 @@ def line_fill(orders: pl.DataFrame, result: AllocationResult) -> pl.DataFrame:
         .with_columns(pl.col("allocated").fill_null(0).cast(pl.Int64))
         .with_columns(filled=pl.col("allocated") >= pl.col("quantity"))
     )
+
+
+def planned_lines(orders: pl.DataFrame, result: AllocationResult) -> pl.DataFrame:
+    """The order lines a plan decided, with the units it planned (allocated + backordered):
+    a wave plans only the units still open, so its KPIs are over those."""
+    units = (
+        pl.concat(
+            [
+                result.allocations.select(*LINE, "quantity"),
+                result.backorders.select(*LINE, "quantity"),
+            ]
+        )
+        .group_by(LINE)
+        .agg(planned=pl.col("quantity").sum())
+    )
+    return (
+        orders.join(units, on=LINE)
+        .with_columns(quantity=pl.col("planned").cast(pl.Int64))
+        .drop("planned")
+    )

@@ -1,9 +1,10 @@
 """The tree's promises: imports run one way, no import cycle, each library in its one home.
 
-contracts -> optimizers -> fulfillment / reporting / samples -> warehouse -> assets ->
-pipelines: a module may import its own package and the packages to its left, never one to its
-right nor a sibling of the same rank. Imports inside ``if TYPE_CHECKING:`` are for the type
-checker only and are not counted; imports hidden inside functions are counted (and refused).
+contracts -> optimizers -> fulfillment / reporting / samples -> orderbook -> warehouse ->
+assets -> pipelines: a module may import its own package and the packages to its left, never
+one to its right nor a sibling of the same rank. Imports inside ``if TYPE_CHECKING:`` are for
+the type checker only and are not counted; imports hidden inside functions are counted (and
+refused).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ LAYERS = {
     "fulfillment": 2,
     "reporting": 2,
     "samples": 2,
-    "warehouse": 3,
-    "assets": 4,
-    "pipelines": 5,
+    "orderbook": 3,
+    "warehouse": 4,
+    "assets": 5,
+    "pipelines": 6,
 }
 # Libraries that belong to one stage: Dagster is wiring, DuckDB is the warehouse.
 HOMES = {"dagster": {"assets", "pipelines"}, "duckdb": {"warehouse"}}

@@ -15,10 +15,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from contracts.faults import crash_point
 from contracts.fields import CONTRACT
 from contracts.intake import validate_kind
 from contracts.kinds import KINDS, REFERENCE_KINDS, kind_of, processing_order
 from contracts.reading import (
+    FILE_SHA256,
     OVERFLOW,
     READ_ERROR,
     ROW_NUMBER,
@@ -91,6 +93,7 @@ def ingest_inbox(
             con.execute("ROLLBACK")
             raise
         scan.recorded.append(seen)
+        crash_point("ingest.after_first_file")
     return scan
 
 
@@ -123,7 +126,7 @@ def raw_rows(raw: RawFile) -> pl.DataFrame:
     extra = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.String)
     return raw.frame.select(
         SOURCE_FILE,
-        pl.lit(raw.sha256).alias("file_sha256"),
+        FILE_SHA256,
         ROW_NUMBER,
         *(pl.col(c) if c in raw.columns else pl.lit(None, pl.String).alias(c) for c in contract),
         extra.alias("extra_fields"),
@@ -226,6 +229,7 @@ def raw_frame(
     extras = [c for c in columns if c not in contract]
     selected = [
         SOURCE_FILE,
+        FILE_SHA256,
         ROW_NUMBER,
         *(c for c in columns if c in contract),
         "extra_fields",
@@ -241,7 +245,7 @@ def raw_frame(
     if extras:
         struct = pl.Struct({e: pl.String() for e in extras})
         frame = frame.with_columns(pl.col("extra_fields").str.json_decode(struct).struct.unnest())
-    return frame.select(SOURCE_FILE, ROW_NUMBER, *columns, READ_ERROR, OVERFLOW)
+    return frame.select(SOURCE_FILE, FILE_SHA256, ROW_NUMBER, *columns, READ_ERROR, OVERFLOW)
 
 
 def _quarantine_rows(
@@ -260,8 +264,17 @@ def _ledger_counts(
 ) -> None:
     con.execute(
         f"UPDATE {LEDGER} SET rows_accepted = ?, rows_rejected = ?, rows_duplicate = ?, "
-        f"rows_amended = ?, status = '{FileStatus.OK}', validated_at = ? WHERE sha256 = ?",
-        [result.rows_accepted, result.rows_rejected, result.duplicates, result.amended, now, sha],
+        f"rows_amended = ?, status = '{FileStatus.OK}', validated_at = ?, duplicate_rows = ? "
+        "WHERE sha256 = ?",
+        [
+            result.rows_accepted,
+            result.rows_rejected,
+            result.duplicates,
+            result.amended,
+            now,
+            list(result.duplicate_rows),
+            sha,
+        ],
     )
 
 
@@ -291,3 +304,15 @@ def ledger_discrepancies(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFr
         """,
         [kind],
     )
+
+
+def duplicate_row_numbers(con: duckdb.DuckDBPyConnection, shas: list[str]) -> pl.DataFrame:
+    """sha256, row_number of every duplicate row of these files."""
+    if not shas:
+        return pl.DataFrame(schema={"sha256": pl.String(), "row_number": pl.Int64()})
+    return read_table(
+        con,
+        f"SELECT sha256, unnest(duplicate_rows) AS row_number FROM {LEDGER} "
+        "WHERE sha256 IN (SELECT unnest(?)) AND duplicate_rows IS NOT NULL ORDER BY ALL",
+        [shas],
+    ).cast({"sha256": pl.String(), "row_number": pl.Int64()})

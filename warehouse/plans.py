@@ -17,15 +17,54 @@ import polars as pl
 
 from contracts.results import PLAN_FRAMES
 from contracts.tables import STAGING_SCHEMAS
-from contracts.vocabulary import PlanMethod
+from contracts.vocabulary import PlanMethod, RunKind
 from optimizers.settings import AllocationSettings
 from optimizers.types import AllocationInputs, AllocationResult, SolveStats
 from warehouse.connection import read_table, table_exists
 from warehouse.runs import write_run_frame
+from warehouse.schema import create_table
 from warehouse.staging import load_available_to_promise, load_staging
 
 PLAN_TABLES = tuple(PLAN_FRAMES)
 RUNS = "plan.runs"
+RUNS_SCHEMA = pl.Schema(
+    {
+        "run_id": pl.String(),
+        "method": pl.String(),
+        "solver": pl.String(),
+        "status": pl.String(),
+        "objective": pl.Float64(),
+        "best_bound": pl.Float64(),
+        "gap": pl.Float64(),
+        "seconds": pl.Float64(),
+        "build_seconds": pl.Float64(),
+        "solve_seconds": pl.Float64(),
+        "extract_seconds": pl.Float64(),
+        "fell_back": pl.Boolean(),
+        "message": pl.String(),
+        "plan_cost": pl.Float64(),
+        "objective_terms": pl.String(),
+        "settings": pl.String(),
+        "created_at": pl.Datetime("us", "UTC"),
+        "kind": pl.String(),  # vocabulary.RunKind: wave | scenario
+        "wave_at": pl.Datetime("us", "UTC"),  # the time the wave planned as of
+        "published_at": pl.Datetime("us", "UTC"),  # set when the wave commits; null otherwise
+        "units_open_before": pl.Int64(),  # open units the wave planned
+        "units_instructed": pl.Int64(),
+        "units_cancelled": pl.Int64(),  # open or instructed units this wave cancelled
+        "units_open_after": pl.Int64(),
+        "feedback": pl.String(),  # JSON: units shipped, rejected, cancelled applied
+    }
+)
+
+
+def prepare_plans(con: duckdb.DuckDBPyConnection) -> None:
+    """Create plan.runs and the plan frames' tables (idempotent, older ones completed)."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SCHEMA IF NOT EXISTS plan")
+    create_table(con, RUNS, RUNS_SCHEMA)
+    for name, schema in PLAN_FRAMES.items():
+        create_table(con, f"plan.{name}", {"run_id": pl.String(), "method": pl.String(), **schema})
 
 
 def _stats_row(result: AllocationResult, settings: AllocationSettings) -> dict[str, object]:
@@ -44,22 +83,48 @@ def write_plan(
     run_id: str,
     settings: AllocationSettings,
     plans: dict[str, AllocationResult],
+    kind: str = RunKind.WAVE,
+    wave_at: datetime | None = None,
+    figures: dict[str, object] | None = None,
 ) -> None:
-    """Store each plan (``{"optimizer": result, "baseline": result}``) under this run."""
-    rows = [{"method": method, **_stats_row(plan, settings)} for method, plan in plans.items()]
-    write_run_frame(con, RUNS, run_id, pl.DataFrame(rows))
+    """Store each plan (``{"optimizer": result, "baseline": result}``) under this run, as a
+    wave (published once its transaction commits: ``published_at``) or a scenario."""
+    prepare_plans(con)
+    figures = dict(figures or {})
+    if "feedback" in figures:
+        figures["feedback"] = json.dumps(figures["feedback"], sort_keys=True)
+    rows = [
+        {
+            "method": method,
+            **_stats_row(plan, settings),
+            "kind": str(kind),
+            "wave_at": wave_at,
+            **figures,
+        }
+        for method, plan in plans.items()
+    ]
+    frame = pl.DataFrame(rows).with_columns(
+        pl.col("wave_at").cast(RUNS_SCHEMA["wave_at"]),
+        published_at=pl.lit(None, RUNS_SCHEMA["published_at"]),
+    )
+    write_run_frame(con, RUNS, run_id, frame)
     for method, plan in plans.items():
         for name in PLAN_TABLES:
             write_run_frame(con, f"plan.{name}", run_id, getattr(plan, name), method=method)
 
 
 def latest_plan_run(con: duckdb.DuckDBPyConnection, prefer: str | None = None) -> str | None:
-    """``prefer`` when it has a plan (the current run), else the newest planned run."""
+    """``prefer`` when it has a stored plan (the current run: a published wave or a scenario),
+    else the newest published wave (never a wave that did not commit)."""
     if not table_exists(con, RUNS):
         return None
-    if prefer and con.execute(f"SELECT 1 FROM {RUNS} WHERE run_id = ?", [prefer]).fetchall():
+    stored = f"SELECT 1 FROM {RUNS} WHERE run_id = ? AND (kind = ? OR published_at IS NOT NULL)"
+    if prefer and con.execute(stored, [prefer, RunKind.SCENARIO.value]).fetchall():
         return prefer
-    rows = con.execute(f"SELECT run_id FROM {RUNS} ORDER BY created_at DESC LIMIT 1").fetchall()
+    rows = con.execute(
+        f"SELECT run_id FROM {RUNS} WHERE published_at IS NOT NULL "
+        "ORDER BY published_at DESC LIMIT 1"
+    ).fetchall()
     return rows[0][0] if rows else None
 
 

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER} (
     file_name VARCHAR, sha256 VARCHAR, kind VARCHAR, columns VARCHAR[],
     rows_read BIGINT, rows_accepted BIGINT, rows_rejected BIGINT, rows_duplicate BIGINT,
     rows_amended BIGINT, status VARCHAR, message VARCHAR, run_id VARCHAR,
-    ingested_at TIMESTAMPTZ, validated_at TIMESTAMPTZ
+    ingested_at TIMESTAMPTZ, validated_at TIMESTAMPTZ, duplicate_rows BIGINT[]
 )"""
 REJECTED_DDL = f"""
 CREATE TABLE IF NOT EXISTS {REJECTED} (
@@ -54,12 +54,24 @@ _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
     pl.Float64: "DOUBLE",
     pl.Boolean: "BOOLEAN",
     pl.Datetime: "TIMESTAMPTZ",
+    pl.Date: "DATE",
 }
 
 
 def _ddl(table: str, schema: Mapping[str, pl.DataType]) -> str:
     columns = ", ".join(f"{quote(n)} {_DUCKDB_TYPES[type(t)]}" for n, t in schema.items())
     return f"CREATE TABLE IF NOT EXISTS {table} ({columns})"
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+) -> None:
+    """The table with at least these columns: created if missing, columns an older version of
+    the table lacks added (nothing is ever dropped)."""
+    con.execute(_ddl(table, schema))
+    for name, dtype in schema.items():
+        column = f"{quote(name)} {_DUCKDB_TYPES[type(dtype)]}"
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
 
 
 def staged_schema(kind: str) -> pl.Schema:
@@ -86,10 +98,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     for schema in ("raw", "staging", "quarantine"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(LEDGER_DDL)
+    con.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS duplicate_rows BIGINT[]")
     con.execute(REJECTED_DDL)
     con.execute(UNREADABLE_DDL)
     for kind in KINDS:
         raw = {c: pl.String() for c in raw_columns(kind)} | {ROW_NUMBER: pl.Int64()}
         con.execute(_ddl(f"raw.{kind}", raw))
         con.execute(_ddl(f"staging.{kind}", staged_schema(kind)))
+        # warehouses made before staging rows carried their file's hash
+        con.execute(f"ALTER TABLE staging.{kind} ADD COLUMN IF NOT EXISTS file_sha256 VARCHAR")
     con.execute(_ddl(ATP_TABLE, ATP_SCHEMA))

@@ -47,12 +47,22 @@ def plan_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict[
     rows = read_table(
         con,
         "SELECT method, solver, status, objective, best_bound, gap, plan_cost, seconds, "
-        f"objective_terms FROM {RUNS} WHERE run_id = ?",
+        "objective_terms, kind, published_at, units_open_before, units_instructed, "
+        f"units_cancelled, units_open_after, feedback FROM {RUNS} WHERE run_id = ?",
         [run_id],
     )
     return {row["method"]: row for row in rows.iter_rows(named=True)}
 
 
-def order_lines(con: duckdb.DuckDBPyConnection) -> int:
-    """Order lines in staging."""
-    return count_rows(con, "staging.orders") if table_exists(con, "staging.orders") else 0
+def planned_lines(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Order lines the run's optimizer plan decided (allocated or backordered units)."""
+    if not table_exists(con, "plan.allocations"):
+        return 0
+    return int(
+        con.execute(
+            "SELECT count(*) FROM (SELECT order_id, line_no FROM plan.allocations WHERE run_id = ? "
+            "AND method = 'optimizer' UNION SELECT order_id, line_no FROM plan.backorders "
+            "WHERE run_id = ? AND method = 'optimizer')",
+            [run_id, run_id],
+        ).fetchall()[0][0]
+    )

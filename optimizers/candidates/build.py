@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from contracts.vocabulary import Mode
@@ -46,6 +47,16 @@ class Candidates:
     pairs: pl.DataFrame
     settings: AllocationSettings
     exclusions: pl.DataFrame = field(default_factory=pl.DataFrame)
+    line_exclusions: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    def parcel_limits(self) -> np.ndarray:
+        """Per order_idx: the parcels this plan may still open, max_parcels_per_order less
+        the parcels earlier waves sent for the order (a unit sourced later is a new parcel)."""
+        order = self.lines["order_idx"].to_numpy()
+        limit = np.zeros(int(order.max(initial=-1)) + 1, dtype=np.int64)
+        sent = self.lines["parcels_sent"].to_numpy()
+        limit[order] = np.maximum(self.settings.max_parcels_per_order - sent, 0)
+        return limit
 
     def as_inputs(self) -> AllocationInputs:
         """The normalised inputs these candidates were built from, as the plan checker reads
@@ -59,6 +70,10 @@ class Candidates:
             rates=empty,
             lanes=empty,
             exclusions=self.exclusions,
+            line_exclusions=self.line_exclusions,
+            parcels_sent=self.lines.select("order_id", parcels=pl.col("parcels_sent")).unique(
+                "order_id"
+            ),
         )
 
 
@@ -212,4 +227,5 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         pairs=pair_frame,
         settings=settings,
         exclusions=prep.exclusions,
+        line_exclusions=prep.line_exclusions,
     )

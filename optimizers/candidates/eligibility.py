@@ -76,9 +76,18 @@ def _mode_ok(settings: AllocationSettings) -> pl.Expr:
     )
 
 
-def _excluded(pairs: pl.DataFrame, exclusions: pl.DataFrame) -> pl.DataFrame:
-    """(line_idx, node_idx) pairs closed by an exclusion: one equi-join per null pattern."""
+def _excluded(
+    pairs: pl.DataFrame, exclusions: pl.DataFrame, line_exclusions: pl.DataFrame
+) -> pl.DataFrame:
+    """(line_idx, node_idx) pairs closed by an exclusion (one equi-join per null pattern) or by
+    a line's own exclusion (a node that rejected the line)."""
     found: list[pl.DataFrame] = []
+    if line_exclusions.height:
+        per_line = pairs.select("line_idx", "node_idx", "order_id", "line_no", "node_id").join(
+            line_exclusions.unique(["order_id", "line_no", "node_id"], keep="first"),
+            on=["order_id", "line_no", "node_id"],
+        )
+        found.append(per_line.select("line_idx", "node_idx", "reason"))
     ex = exclusions.with_columns(
         _pattern=pl.concat_str(
             [pl.col(k).is_not_null().cast(pl.Int8).cast(pl.String) for k in EXCLUSION_KEYS]
@@ -122,7 +131,7 @@ def flagged_pairs(
         )
     pairs = pairs.with_columns(mode_ok=_mode_ok(settings))
     pairs = with_rates(pairs, prep)
-    excluded = _excluded(pairs, prep.exclusions)
+    excluded = _excluded(pairs, prep.exclusions, prep.line_exclusions)
     return pairs.join(excluded, on=["line_idx", "node_idx"], how="left").with_columns(
         allowed=pl.col("exclusion_reason").is_null()
     )

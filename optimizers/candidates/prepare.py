@@ -13,7 +13,7 @@ import polars as pl
 
 from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
 from contracts.vocabulary import NodeType, OrderMethod
-from optimizers.types import AllocationInputs
+from optimizers.types import LINE_EXCLUSION_SCHEMA, PARCELS_SENT_SCHEMA, AllocationInputs
 
 NO_LIMIT = 2**62  # stands in for "unlimited" in integer capacity arithmetic
 
@@ -28,6 +28,7 @@ class Prepared:
     rates: pl.DataFrame  # service_level, max_distance_km (sorted), cost_per_package, ...
     lanes: pl.DataFrame
     exclusions: pl.DataFrame
+    line_exclusions: pl.DataFrame  # order_id, line_no, node_id, reason
 
 
 def conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -47,8 +48,11 @@ def _lower(col: str) -> pl.Expr:
     return pl.col(col).str.to_lowercase().str.strip_chars()
 
 
-def prepare_lines(orders: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
-    """Order lines in processing order (ordered_at, order_id, line_no), with product data."""
+def prepare_lines(
+    orders: pl.DataFrame, products: pl.DataFrame, parcels_sent: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Order lines in processing order (ordered_at, order_id, line_no), with product data and
+    the parcels earlier waves sent for the order (``parcels_sent``)."""
     orders = conform(orders, STAGING_SCHEMAS["orders"])
     products = (
         conform(products, STAGING_SCHEMAS["products"])
@@ -78,7 +82,14 @@ def prepare_lines(orders: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("line_idx")
         .with_columns(pl.col("line_idx").cast(pl.Int64))
     )
-    return lines
+    sent = (
+        conform(parcels_sent, PARCELS_SENT_SCHEMA)
+        .group_by("order_id")
+        .agg(parcels_sent=pl.col("parcels").sum())
+    )
+    return lines.join(sent, on="order_id", how="left", maintain_order="left").with_columns(
+        pl.col("parcels_sent").fill_null(0).cast(pl.Int64)
+    )
 
 
 def prepare_nodes(nodes: pl.DataFrame) -> pl.DataFrame:
@@ -149,10 +160,11 @@ def prepare(inputs: AllocationInputs) -> Prepared:
         channel=_lower("channel")
     )
     return Prepared(
-        lines=prepare_lines(inputs.orders, inputs.products),
+        lines=prepare_lines(inputs.orders, inputs.products, inputs.parcels_sent),
         nodes=nodes,
         atp=prepare_atp(inputs.available_to_promise, nodes),
         rates=rates,
         lanes=lanes,
         exclusions=exclusions,
+        line_exclusions=conform(inputs.line_exclusions, LINE_EXCLUSION_SCHEMA),
     )

@@ -132,7 +132,9 @@ def relaxation(c: Candidates) -> Relaxation:
     order_cap = nodes["cap_orders"].cast(pl.Float64).fill_null(np.inf).to_numpy()
     n_orders = int(c.lines["order_idx"].to_numpy().max(initial=0)) + 1
     order_units = np.bincount(c.lines["order_idx"].to_numpy(), weights=qty_all, minlength=n_orders)
-    limit = float(s.max_parcels_per_order)
+    limit = np.zeros(n_orders)
+    known = c.parcel_limits()
+    limit[: len(known)] = known
     return Relaxation(
         cand=cand["cand_idx"].to_numpy(),
         line=line_pos.reshape(-1),
@@ -144,7 +146,7 @@ def relaxation(c: Candidates) -> Relaxation:
         unit_obj=cand["unit_obj"].to_numpy(),
         fshare=cand["share_fixed"].to_numpy(),
         kshare=cand["share_order_cap"].to_numpy(),
-        tshare=np.where(order_units[order] > limit, cand["share_parcel"].to_numpy(), 0.0),
+        tshare=np.where(order_units[order] > limit[order], cand["share_parcel"].to_numpy(), 0.0),
         ub=ub,
         qty=qty_all[line_ids],
         backorder=price_all[line_ids],

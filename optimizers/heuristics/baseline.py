@@ -42,7 +42,7 @@ def baseline_fills(c: Candidates) -> pl.DataFrame:
     group_open = [False] * n_groups
     pair_ships = [False] * n_pairs
     parcels: dict[int, int] = {}
-    max_parcels = c.settings.max_parcels_per_order
+    parcel_limit = c.parcel_limits().tolist()
 
     out_cand: list[int] = []
     out_qty: list[int] = []
@@ -61,7 +61,7 @@ def baseline_fills(c: Candidates) -> pl.DataFrame:
                     continue
                 g, p, o = cols["group_idx"][k], cols["pair_idx"][k], cols["order_idx"][k]
                 if not group_open[g]:
-                    if parcels.get(o, 0) >= max_parcels:
+                    if parcels.get(o, 0) >= parcel_limit[o]:
                         continue
                     if not pair_ships[p]:
                         if orders_rem[n] <= 0:

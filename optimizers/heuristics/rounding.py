@@ -23,7 +23,7 @@ EPS = 1e-6
 
 
 def _drop_excess(
-    x: np.ndarray, grp: np.ndarray, count_key: np.ndarray, limit: int, applies: np.ndarray
+    x: np.ndarray, grp: np.ndarray, count_key: np.ndarray, limit: np.ndarray, applies: np.ndarray
 ) -> None:
     """Zero x of the groups (ranked by units, fewest first) above a per-key count limit."""
     units = np.bincount(grp, weights=x, minlength=len(applies))
@@ -33,7 +33,7 @@ def _drop_excess(
     g_key = count_key[used]
     order = np.lexsort((-units[used], g_key))  # by key, most units first
     g_sorted, k_sorted = used[order], g_key[order]
-    drop = g_sorted[rank_in_runs(k_sorted) >= limit]
+    drop = g_sorted[rank_in_runs(k_sorted) >= limit[k_sorted]]
     if len(drop):
         x[np.isin(grp, drop)] = 0.0
 
@@ -63,7 +63,7 @@ class PlanArrays:
     atp_value: np.ndarray
     qty: np.ndarray  # per line
     price: np.ndarray  # per line
-    limit: int  # parcels per order
+    limit: np.ndarray  # per order: parcels it may still open
     penalty: float  # backorder penalty
 
 
@@ -99,7 +99,7 @@ def plan_arrays(c: Candidates) -> PlanArrays:
         atp_value=floats(c.atp.sort("atp_idx"), "available_to_promise"),
         qty=floats(lines, "quantity"),
         price=floats(lines, "unit_price"),
-        limit=int(c.settings.max_parcels_per_order),
+        limit=c.parcel_limits(),
         penalty=float(c.settings.backorder_penalty),
     )
 
@@ -167,7 +167,7 @@ def _best_fill(
         g, p, n = a.group[j], a.pair[j], a.node[j]
         fixed = 0.0
         if not room.g_open[g]:
-            if a.is_ship[j] and room.parcels_used[a.order[j]] >= a.limit:
+            if a.is_ship[j] and room.parcels_used[a.order[j]] >= a.limit[a.order[j]]:
                 continue
             fixed += a.g_pkg[g]
         if a.is_ship[j] and not room.p_ships[p] and room.orders_used[n] >= a.cap_orders[n]:

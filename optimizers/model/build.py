@@ -14,7 +14,7 @@ Rows:
   atp       Σ x over (node, sku) <= ATP                        (only where it can bind)
   cap_units Σ shipping x of node <= ship_capacity_units        (only where it can bind)
   link      x - ub·y <= 0                                      (per candidate with a real y)
-  parcels   Σ shipping groups of order <= max_parcels_per_order (only where it can bind)
+  parcels   Σ shipping groups of order <= parcels it may open    (only where it can bind)
   z_link    group - z <= 0,  w_link  group - w <= 0
   cap_order Σ_p ships(p) <= ship_capacity_orders               (only where it can bind)
 Objective: unit_obj·x + backorder_penalty·unit_price·b + cost_per_package per group
@@ -181,7 +181,7 @@ def build_model_arrays(c: Candidates) -> ModelArrays:
     define.define_stock_rows(rows, lay, c.atp.sort("atp_idx")["available_to_promise"].to_numpy())
     define.define_unit_capacity_rows(rows, lay, nodes["cap_units"].to_numpy())
     define.define_link_rows(rows, lay)
-    define.define_parcel_rows(rows, lay, order_units, float(s.max_parcels_per_order))
+    define.define_parcel_rows(rows, lay, order_units, c.parcel_limits())
     define.define_indicator_links(rows, lay)
     define.define_order_capacity_rows(
         rows, lay, nodes["cap_orders"].cast(pl.Float64).fill_null(np.nan).to_numpy()

@@ -95,18 +95,19 @@ def define_link_rows(rows: Rows, lay: Layout) -> None:
     )
 
 
-def define_parcel_rows(rows: Rows, lay: Layout, order_units: np.ndarray, limit: float) -> None:
-    """parcels: Σ shipping groups of an order <= max_parcels_per_order (only orders with more
-    units than the limit can split that far)."""
+def define_parcel_rows(rows: Rows, lay: Layout, order_units: np.ndarray, limit: np.ndarray) -> None:
+    """parcels: Σ shipping groups of an order <= the parcels it may still open (only orders
+    with more units than that can split that far)."""
     ship_g = np.flatnonzero(lay.g_ship)
-    parcel_g = ship_g[order_units[lay.g_order[ship_g]] > limit]
+    g_order = lay.g_order[ship_g]
+    parcel_g = ship_g[order_units[g_order] > limit[g_order]]
     _sum_rows(
         rows,
         "parcels",
         lay.g_order[parcel_g],
         lay.group_col[parcel_g],
         np.ones(len(parcel_g)),
-        lambda k: np.full(len(k), limit),
+        lambda k: limit[k].astype(np.float64),
     )
 
 

@@ -71,7 +71,7 @@ def candidate_status(c: Candidates, state: PlanState, line_idx: pl.DataFrame) ->
     ship = pl.col("is_ship")
     cand = (
         c.candidates.join(line_idx, on="line_idx", how="semi")
-        .join(c.lines.select("line_idx", "quantity"), on="line_idx")
+        .join(c.lines.select("line_idx", "quantity", "parcels_sent"), on="line_idx")
         .join(state.atp, on="atp_idx", how="left")
         .join(state.nodes, on="node_idx", how="left")
         .join(state.groups, on="group_idx", how="left")
@@ -95,7 +95,7 @@ def candidate_status(c: Candidates, state: PlanState, line_idx: pl.DataFrame) ->
         | (pl.col("rem_orders") > 0),
         split_blocked=ship
         & ~pl.col("group_open")
-        & (pl.col("n_parcels") >= s.max_parcels_per_order),
+        & (pl.col("n_parcels") + pl.col("parcels_sent") >= s.max_parcels_per_order),
     ).with_columns(
         avail=pl.min_horizontal("rem_atp", "cap_left").clip(lower_bound=0),
         marginal=pl.when(ship & ~pl.col("group_open")).then("cost_per_package").otherwise(0.0)

@@ -59,7 +59,7 @@ def plan_violations(
         *_shipping(inputs, settings, fills),
         *_pickups(inputs, settings, with_line),
         *_exclusions(inputs, with_line),
-        *_parcel_limit(settings, fills),
+        *_parcel_limit(inputs, settings, fills),
     ]
 
 
@@ -133,15 +133,24 @@ def _exclusions(inputs: AllocationInputs, with_line: pl.DataFrame) -> list[str]:
         pl.col(f"{field}_rule").is_null() | (pl.col(f"{field}_rule") == pl.col(field))
         for field in ("sku", "customer_id", "channel")
     )
-    return _count(excluded.filter(matches), "allocations from an excluded node")
+    rejected = with_line.join(
+        inputs.line_exclusions, on=["order_id", "line_no", "node_id"], how="semi"
+    )
+    return [
+        *_count(excluded.filter(matches), "allocations from an excluded node"),
+        *_count(rejected, "allocations from a node that rejected the line"),
+    ]
 
 
-def _parcel_limit(settings: AllocationSettings, fills: pl.DataFrame) -> list[str]:
+def _parcel_limit(
+    inputs: AllocationInputs, settings: AllocationSettings, fills: pl.DataFrame
+) -> list[str]:
+    """Parcels per order, those earlier waves sent included."""
     parcels = fills.filter(pl.col("parcel_id").is_not_null()).group_by("order_id")
+    sent = inputs.parcels_sent.group_by("order_id").agg(sent=pl.col("parcels").sum())
+    counted = parcels.agg(n=pl.col("parcel_id").n_unique()).join(sent, on="order_id", how="left")
     return _count(
-        parcels.agg(n=pl.col("parcel_id").n_unique()).filter(
-            pl.col("n") > settings.max_parcels_per_order
-        ),
+        counted.filter(pl.col("n") + pl.col("sent").fill_null(0) > settings.max_parcels_per_order),
         "orders over the parcel limit",
     )
 

@@ -23,6 +23,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--config", type=Path, help="run settings, YAML or JSON")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan as a scenario: store plan, report and marts, publish nothing",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         type=str.upper,
@@ -42,6 +47,8 @@ def handle(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         return _fail(f"bad --config: {error}", args.json)
     started = time.perf_counter()
+    if args.dry_run:
+        settings = {**settings, "publish": False}
     result = run_allocation_job(paths, settings, args.log_level)
     summary = RunSummary(
         run_id=result.run_id,

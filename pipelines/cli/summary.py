@@ -10,7 +10,7 @@ from typing import Any
 
 from contracts.vocabulary import FileStatus, PlanMethod
 from warehouse.connection import open_warehouse
-from warehouse.summary import intake_summary, order_lines, plan_summary
+from warehouse.summary import intake_summary, plan_summary, planned_lines
 
 
 @dataclass
@@ -35,6 +35,12 @@ class RunSummary:
     lines: int | None = None
     units_allocated: int | None = None
     units_backordered: int | None = None
+    kind: str | None = None  # wave | scenario
+    units_open_before: int | None = None
+    units_instructed: int | None = None
+    units_cancelled: int | None = None
+    units_open_after: int | None = None
+    feedback: dict[str, int] = field(default_factory=dict)  # units shipped, rejected, cancelled
     files: list[dict[str, Any]] = field(default_factory=list)
     staging_rows: dict[str, int] = field(default_factory=dict)
     quarantined_rows: int = 0
@@ -49,7 +55,7 @@ def add_warehouse_figures(summary: RunSummary, warehouse: Path, outbox: Path) ->
     with open_warehouse(warehouse) as con:
         intake = intake_summary(con, summary.run_id)
         plans = plan_summary(con, summary.run_id)
-        lines = order_lines(con)
+        lines = planned_lines(con, summary.run_id)
     summary.files = intake.files
     summary.staging_rows = intake.staging_rows
     summary.quarantined_rows = intake.quarantined_rows
@@ -69,7 +75,12 @@ def add_warehouse_figures(summary: RunSummary, warehouse: Path, outbox: Path) ->
     summary.lines = lines
     summary.units_allocated = int(terms.get("units_allocated", 0))
     summary.units_backordered = int(terms.get("units_backordered", 0))
-    summary.outbox = str(outbox / summary.run_id)
+    summary.kind = plan["kind"]
+    for name in ("units_open_before", "units_instructed", "units_cancelled", "units_open_after"):
+        setattr(summary, name, plan[name])
+    summary.feedback = json.loads(plan["feedback"]) if plan["feedback"] else {}
+    if plan["published_at"] is not None:
+        summary.outbox = str(outbox / summary.run_id)
 
 
 def print_summary(summary: RunSummary, as_json: bool) -> None:
@@ -120,4 +131,14 @@ def _print_plan(s: RunSummary) -> None:
             f"{s.baseline_cost:,.2f}; optimization saves {saved:,.2f} "
             f"({100 * saved / s.baseline_objective:.1f} %)"
         )
-    print(f"outbox: {s.outbox} (instructions per node, backorders.csv, kpi_report.html)")
+    fb = s.feedback
+    print(
+        f"{s.kind}: {s.units_open_before} open units planned, {s.units_instructed} instructed, "
+        f"{s.units_cancelled} cancelled, {s.units_open_after} still open; feedback applied: "
+        f"{fb.get('shipped', 0)} shipped, {fb.get('rejected', 0)} rejected, "
+        f"{fb.get('cancelled', 0)} cancelled"
+    )
+    if s.outbox:
+        print(f"outbox: {s.outbox} (instructions per node, backorders.csv, intake/, report)")
+    else:
+        print("dry run: stored as a scenario (marts.scenario_comparison); nothing was published")

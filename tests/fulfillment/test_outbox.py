@@ -12,15 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fulfillment import files as files_module
+from contracts.results import INSTRUCTION_SCHEMA, INTAKE_SUMMARY_SCHEMA
+from fulfillment import outbox as outbox_module
 from fulfillment.files import neutralise_formulas, safe_filename, unique_filenames
+from fulfillment.intake import ACK_SCHEMA
 from fulfillment.outbox import (
-    INSTRUCTION_SCHEMA,
+    SUCCESS,
+    OutboxManifest,
+    WaveFolder,
+    cancel_rows,
+    clear_partials,
     instruction_rows,
-    write_backorders,
-    write_instructions,
-    write_reports,
+    publish_folder,
 )
+from optimizers.types import AllocationResult
 
 RUN = "run-0001"
 
@@ -29,8 +34,31 @@ def read_csv(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, schema=INSTRUCTION_SCHEMA)
 
 
+def publish(
+    outbox: Path,
+    result: AllocationResult,
+    products: pl.DataFrame,
+    run_id: str = RUN,
+    md: str = "# report",
+    html: str = "<html>r</html>",
+) -> OutboxManifest:
+    """A wave's folder for a plan, as the outbox asset writes it."""
+    return publish_folder(
+        outbox,
+        WaveFolder(
+            run_id=run_id,
+            instructions=instruction_rows(result, products, run_id),
+            backorders=result.backorders,
+            acknowledgements=pl.DataFrame(schema=ACK_SCHEMA),
+            intake_summary=pl.DataFrame(schema={"sha256": pl.String, **INTAKE_SUMMARY_SCHEMA}),
+            report_md=md,
+            report_html=html,
+        ),
+    )
+
+
 def test_one_file_pair_per_node_with_the_documented_columns(hand_plan, tmp_path: Path) -> None:
-    manifest = write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
+    manifest = publish(tmp_path, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     assert sorted(p.name for p in folder.iterdir()) == [
         "DC1.csv",
@@ -47,14 +75,13 @@ def test_one_file_pair_per_node_with_the_documented_columns(hand_plan, tmp_path:
     assert pl.read_parquet(folder / "DC1.parquet").equals(dc)
     assert manifest.rows_by_node() == {"DC1": 3, "S1": 1, "S2": 2}
     assert manifest.as_metadata()["instruction_rows"] == 6
-    write_backorders(tmp_path, RUN, hand_plan.result)
     backorders = pl.read_csv(tmp_path / RUN / "backorders.csv")
     assert backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason"]
     assert backorders.rows() == [("O3", 1, "B", 1, "no_stock")]
 
 
 def test_pickup_store_receives_the_ship_to_store_parcel(hand_plan, tmp_path: Path) -> None:
-    write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
+    publish(tmp_path, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     store = read_csv(folder / "S2.csv")
     assert store["fulfillment_method"].to_list() == ["pickup_in_store", "receive_for_pickup"]
@@ -127,39 +154,60 @@ def test_shares_sum_to_cost_for_any_parcel(
     assert rows["parcel_cost"].to_list() == pytest.approx(expected.to_list(), abs=1e-9)
 
 
-def test_writes_are_atomic_via_os_replace(hand_plan, tmp_path: Path, monkeypatch) -> None:
-    replaced: list[tuple[str, str]] = []
-    real_replace = os.replace
+def test_the_folder_appears_whole_by_one_rename(hand_plan, tmp_path: Path, monkeypatch) -> None:
+    renamed: list[tuple[Path, Path]] = []
+    real_rename = os.rename
 
     def spy(src, dst) -> None:
-        replaced.append((str(src), str(dst)))
-        assert Path(src).parent == Path(dst).parent  # same folder: same file system
-        assert Path(src).name.startswith(".") and str(src).endswith(".tmp")
-        real_replace(src, dst)
+        src, dst = Path(src), Path(dst)
+        renamed.append((src, dst))
+        assert src.parent == dst.parent == tmp_path  # same folder: same file system
+        assert src.name.startswith(".partial-") and (src / SUCCESS).is_file()  # complete
+        assert not dst.exists()  # nothing of the wave was visible before
+        real_rename(src, dst)
 
-    monkeypatch.setattr(files_module.os, "replace", spy)
-    manifest = write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
-    manifest_reports = write_reports(tmp_path, RUN, "# md", "<html></html>")
-    manifest_backorders = write_backorders(tmp_path, RUN, hand_plan.result)
-    files = manifest.files + manifest_reports.files + manifest_backorders.files
-    written = {str(f.path) for f in files}
-    assert {dst for _, dst in replaced} == written
-    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    monkeypatch.setattr(outbox_module.os, "rename", spy)
+    manifest = publish(tmp_path, hand_plan.result, hand_plan.products)
+    assert [dst.name for _, dst in renamed] == [RUN]
+    assert all(f.path.is_file() and f.path.is_relative_to(tmp_path / RUN) for f in manifest.files)
+    assert (tmp_path / RUN / SUCCESS).read_text().strip() == RUN
+    assert not list(tmp_path.glob(".partial-*"))
+    modes = {oct(p.stat().st_mode)[-3:] for p in (tmp_path / RUN).rglob("*") if p.is_file()}
+    assert modes == {"644"}  # readable by the partners
 
 
-def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch) -> None:
-    write_reports(tmp_path, RUN, "old", "<p>old</p>")
-
+def test_a_failed_write_shows_no_folder_and_is_cleared(hand_plan, tmp_path: Path, monkeypatch):
     def broken(src, dst) -> None:
-        raise OSError("disk full")
+        raise OSError("no space left on device")
 
-    monkeypatch.setattr(files_module.os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
-        write_reports(tmp_path, RUN, "new", "<p>new</p>")
-    assert (tmp_path / RUN / "kpi_report.md").read_text() == "old"
-    assert sorted(p.name for p in (tmp_path / RUN).iterdir()) == [
-        "kpi_report.html",
-        "kpi_report.md",
+    monkeypatch.setattr(outbox_module.os, "rename", broken)
+    with pytest.raises(OSError, match="no space left"):
+        publish(tmp_path, hand_plan.result, hand_plan.products)
+    assert not (tmp_path / RUN).exists()  # a partner sees nothing rather than half
+    assert clear_partials(tmp_path) == [RUN] and not list(tmp_path.iterdir())
+
+
+def test_cancel_rows_stop_units_at_the_node_and_at_the_receiving_store() -> None:
+    cancelled = pl.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "line_no": [1, 1],
+            "sku": ["A", "B"],
+            "node_id": ["DC1", "DC1"],
+            "fulfillment_method": ["ship_from_dc", "ship_to_store"],
+            "parcel_id": ["O1-DC1-standard-1", "O2-DC1-standard-1"],
+            "service_level": ["standard", "standard"],
+            "destination_node_id": [None, "S2"],
+            "take": [2, 1],
+        }
+    )
+    rows = cancel_rows(cancelled, RUN)
+    assert rows.columns == list(INSTRUCTION_SCHEMA)
+    assert set(rows["fulfillment_method"]) == {"cancel"}
+    assert sorted(rows.select("node_id", "order_id", "quantity").rows()) == [
+        ("DC1", "O1", 2),
+        ("DC1", "O2", 1),
+        ("S2", "O2", 1),
     ]
 
 
@@ -175,8 +223,7 @@ def test_csv_cells_cannot_run_as_formulas(hand_plan, tmp_path: Path) -> None:
     )
     backorders = result.backorders.with_columns(reason=pl.lit("=1+1"))
     evil_plan = replace(result, allocations=evil, backorders=backorders)
-    write_instructions(tmp_path, RUN, evil_plan, products)
-    write_backorders(tmp_path, RUN, evil_plan)
+    publish(tmp_path, evil_plan, products)
     text = "".join(p.read_text() for p in (tmp_path / RUN).rglob("*.csv"))
     cells = [c.strip('"') for line in text.splitlines() for c in line.split(",")]
     assert not [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"}]
@@ -216,7 +263,7 @@ def test_sanitised_names_never_collide(hand_plan, tmp_path: Path) -> None:
         ]
     )
     result = replace(base, allocations=allocations)
-    manifest = write_instructions(tmp_path, RUN, result, hand_plan.products)
+    manifest = publish(tmp_path, result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     assert len(list(folder.glob("*.csv"))) == len(ids)
     assert all(p.parent == folder for p in folder.rglob("*"))  # nothing escaped the folder
@@ -225,25 +272,22 @@ def test_sanitised_names_never_collide(hand_plan, tmp_path: Path) -> None:
             assert read_csv(file.path)["node_id"].to_list() == [file.node_id]
 
 
-def test_deterministic_bytes_empty_nodes_and_stale_files(hand_plan, tmp_path: Path) -> None:
-    write_instructions(tmp_path, RUN, hand_plan.result, hand_plan.products)
+def test_deterministic_bytes_and_a_rewrite_replaces_the_whole_folder(hand_plan, tmp_path: Path):
+    publish(tmp_path, hand_plan.result, hand_plan.products)
     folder = tmp_path / RUN / "instructions"
     first = (folder / "DC1.csv").read_bytes()
     shuffled = replace(hand_plan.result, allocations=hand_plan.result.allocations.reverse())
-    write_instructions(tmp_path, RUN, shuffled, hand_plan.products, node_ids=["DC9"])
+    publish(tmp_path, shuffled, hand_plan.products)
     assert (folder / "DC1.csv").read_bytes() == first
-    assert read_csv(folder / "DC9.csv").height == 0  # a node without work gets a header
-    write_instructions(
-        tmp_path, RUN, hand_plan.baseline, hand_plan.products
-    )  # no work at S1 any more
-    assert not (folder / "S1.csv").exists() and not (folder / "DC9.csv").exists()
+    publish(tmp_path, hand_plan.baseline, hand_plan.products)  # no work at S1 any more
+    assert not (folder / "S1.csv").exists()
 
 
-def test_reports_and_unsafe_run_ids(tmp_path: Path) -> None:
-    manifest = write_reports(tmp_path, RUN, "# report", "<html>r</html>")
+def test_reports_and_unsafe_run_ids(hand_plan, tmp_path: Path) -> None:
+    manifest = publish(tmp_path, hand_plan.result, hand_plan.products)
     assert (tmp_path / RUN / "kpi_report.md").read_text() == "# report"
     assert (tmp_path / RUN / "kpi_report.html").read_text() == "<html>r</html>"
-    assert [f.kind for f in manifest.files] == ["report_md", "report_html"]
+    assert {"report_md", "report_html"} <= {f.kind for f in manifest.files}
     for bad in ("../x", "a/b", ".hidden", ""):
         with pytest.raises(ValueError, match="safe folder name"):
-            write_reports(tmp_path, bad, "", "")
+            publish(tmp_path, hand_plan.result, hand_plan.products, run_id=bad)

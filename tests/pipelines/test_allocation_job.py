@@ -29,13 +29,11 @@ def inbox_frames(job_root, sample_inbox) -> dict[str, pl.DataFrame]:
     return sample_inbox(job_root / "inbox", orders=150, seed=11, stores=8, dcs=2, skus=40)
 
 
-@pytest.fixture(scope="module")
-def two_runs(job_root, inbox_frames):
-    """The same inbox allocated twice in one warehouse (second run ingests nothing new)."""
-    root = job_root
-    paths = ProjectPaths(inbox=root / "inbox", warehouse=root / "w.duckdb", outbox=root / "out")
-    # The checker's truth is the generated frames: leave out the deliberately broken file.
-    (paths.inbox / "orders_marketplace_errors.csv").unlink()
+def _deployment(root: Path, inbox: Path) -> ProjectPaths:
+    return ProjectPaths(inbox=inbox, warehouse=root / "w.duckdb", outbox=root / "out")
+
+
+def _waves(paths: ProjectPaths, count: int) -> list[dg.ExecuteInProcessResult]:
     job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
     run_config = {
         "ops": {
@@ -44,11 +42,19 @@ def two_runs(job_root, inbox_frames):
         }
     }
     with dg.DagsterInstance.ephemeral() as instance:
-        results = [
+        return [
             job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-            for _ in range(2)
+            for _ in range(count)
         ]
-    return paths, results
+
+
+@pytest.fixture(scope="module")
+def two_runs(job_root, inbox_frames):
+    """The same inbox allocated twice in one warehouse (the second run ingests nothing new)."""
+    # The checker's truth is the generated frames: leave out the deliberately broken file.
+    (job_root / "inbox" / "orders_marketplace_errors.csv").unlink()
+    paths = _deployment(job_root, job_root / "inbox")
+    return paths, _waves(paths, 2)
 
 
 def test_every_asset_and_check_succeeds(two_runs):
@@ -64,9 +70,8 @@ def test_every_asset_and_check_succeeds(two_runs):
         keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         assert {
             "allocation_plan",
-            "fulfillment_instructions",
-            "backorders",
             "kpi_report",
+            "wave_outbox",
             "margin_mart",
             "benefit_estimates",
         } <= keys
@@ -74,15 +79,20 @@ def test_every_asset_and_check_succeeds(two_runs):
 
 def test_outbox_honours_the_inputs_by_an_independent_check(two_runs, inbox_frames):
     paths, results = two_runs
-    for result in results:
-        run_dir = paths.outbox / result.run_id
-        assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"]) == []
-        assert (run_dir / "kpi_report.md").read_text().startswith("# Allocation report")
-        html = (run_dir / "kpi_report.html").read_text()
-        assert "<svg" in html and "http" not in html.split("</style>")[0]
+    run_dir = paths.outbox / results[0].run_id
+    assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"]) == []
+    assert (run_dir / "kpi_report.md").read_text().startswith("# Allocation report")
+    html = (run_dir / "kpi_report.html").read_text()
+    assert "<svg" in html and "http" not in html.split("</style>")[0]
+    # The rerun found nothing new: a complete folder with no instruction for anyone.
+    rerun = paths.outbox / results[1].run_id
+    assert (rerun / "_SUCCESS").is_file() and not (rerun / "instructions").exists()
+    assert (paths.outbox / "LATEST").read_text().strip() == results[1].run_id
 
 
-def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(two_runs):
+def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(
+    two_runs, tmp_path, inbox_frames
+):
     paths, results = two_runs
     first, second = (r.run_id for r in results)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
@@ -90,15 +100,8 @@ def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(two_runs)
         assert sorted(runs) == sorted(
             [(first, "baseline"), (first, "optimizer"), (second, "baseline"), (second, "optimizer")]
         )
-        plans = [
-            con.sql(
-                "SELECT order_id, line_no, node_id, quantity, fulfillment_method "
-                "FROM plan.allocations WHERE run_id = ? AND method = 'optimizer' ORDER BY ALL",
-                params=[run],
-            ).fetchall()
-            for run in (first, second)
-        ]
-        assert plans[0] and plans[0] == plans[1]
+        plan = _plan(con, first)
+        assert plan and _plan(con, second) == []  # nothing open the second time: nothing planned
         kpis = con.sql("SELECT count(DISTINCT run_id), count(*) FROM marts.kpis").fetchall()
         assert kpis[0][0] == 2 and kpis[0][1] > 20
         benefits = con.sql(
@@ -113,6 +116,19 @@ def test_plans_are_kept_per_run_and_the_same_inputs_give_the_same_plan(two_runs)
             params=[first],
         ).fetchall()[0][0]
         assert margins == allocated > 0
+    # Another deployment of the same inbox makes the same plan.
+    twin = _deployment(tmp_path, paths.inbox)
+    again = _waves(twin, 1)[0]
+    with duckdb.connect(str(twin.warehouse), read_only=True) as con:
+        assert _plan(con, again.run_id) == plan
+
+
+def _plan(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
+    return con.sql(
+        "SELECT order_id, line_no, node_id, quantity, fulfillment_method "
+        "FROM plan.allocations WHERE run_id = ? AND method = 'optimizer' ORDER BY ALL",
+        params=[run_id],
+    ).fetchall()
 
 
 def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from contracts.kinds import KINDS
 from pipelines.automation import ALLOCATION_JOB
 from pipelines.definitions import defs
 
@@ -16,15 +17,11 @@ ASSETS = {
     "partner_files",
     "available_to_promise",
     "allocation_plan",
-    "fulfillment_instructions",
-    "backorders",
     "kpi_report",
+    "wave_outbox",
     "margin_mart",
     "benefit_estimates",
-    *(
-        f"staging_{kind}"
-        for kind in ("nodes", "products", "rates", "stock", "lanes", "exclusions", "orders")
-    ),
+    *(f"staging_{kind}" for kind in KINDS),
 }
 
 
@@ -38,8 +35,9 @@ def test_definitions_load_with_their_wiring():
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("allocation_plan", "plan_is_feasible") in checks
     assert ("staging_orders", "ledger_reconciles") in checks
+    assert ("allocation_plan", "line_identity_holds") in checks
     assert {s.name for s in defs.schedules or []} == {"allocation_wave_schedule"}
-    assert {s.name for s in defs.sensors or []} == {"inbox_sensor"}
+    assert {s.name for s in defs.sensors or []} == {"inbox_sensor", "dead_run_sensor"}
     assert set(defs.resources or {}) == {"warehouse", "inbox", "outbox"}
 
 

@@ -1,0 +1,107 @@
+"""What a wave's outbox folder holds, read back from the warehouse (to write it, or to write
+it again after a crash), and the rendered report stored beside the KPIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from contracts.faults import crash_point
+from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA, INTAKE_SUMMARY_SCHEMA
+from contracts.vocabulary import PlanMethod
+from fulfillment.intake import ACK_SCHEMA
+from fulfillment.outbox import OutboxManifest, WaveFolder, publish_folder
+from reporting.kpis import Kpis, compute_kpis
+from reporting.measures import planned_lines
+from reporting.report import render_html, render_markdown
+from warehouse.book import INSTRUCTIONS, INTAKE, INTAKE_FILES, prepare_book
+from warehouse.connection import read_table
+from warehouse.plans import load_inputs, load_plan
+from warehouse.runs import write_run_frame
+
+REPORTS = "marts.reports"
+
+
+def run_report(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, str, Kpis]:
+    """(markdown, html, KPIs) of a stored plan, over the lines it planned."""
+    plan = load_plan(con, run_id, PlanMethod.OPTIMIZER)
+    baseline = load_plan(con, run_id, PlanMethod.BASELINE)
+    inputs = load_inputs(con)
+    orders = planned_lines(inputs.orders, plan)
+    kpis = compute_kpis(orders, inputs.nodes, inputs.products, plan, baseline)
+    return render_markdown(kpis, run_id), render_html(kpis, run_id), kpis
+
+
+def store_report(
+    con: duckdb.DuckDBPyConnection, run_id: str, kpis: pl.DataFrame, markdown: str, html: str
+) -> None:
+    """The run's KPI rows and rendered report, replacing an earlier attempt's."""
+    crash_point("report.before_store")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write_run_frame(con, "marts.kpis", run_id, kpis)
+        report = pl.DataFrame({"markdown": [markdown], "html": [html]})
+        write_run_frame(con, REPORTS, run_id, report)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def stored_report(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, str] | None:
+    rows = con.execute(
+        f"SELECT markdown, html FROM {REPORTS} WHERE run_id = ?", [run_id]
+    ).fetchall() if _has(con, REPORTS) else []  # fmt: skip
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchall()
+    )
+
+
+def folder_content(
+    con: duckdb.DuckDBPyConnection, run_id: str, report: tuple[str, str]
+) -> WaveFolder:
+    """The published wave's folder: its instructions, still-open backorders, intake replies."""
+    prepare_book(con)
+    instructions = read_table(
+        con, f"SELECT * FROM {INSTRUCTIONS} WHERE run_id = ?", [run_id]
+    ).select(list(INSTRUCTION_SCHEMA))
+    backorders = read_table(
+        con,
+        "SELECT * EXCLUDE (run_id, method) FROM plan.backorders WHERE run_id = ? AND method = ?",
+        [run_id, PlanMethod.OPTIMIZER.value],
+    )
+    acks = read_table(con, f"SELECT * EXCLUDE (run_id) FROM {INTAKE} WHERE run_id = ?", [run_id])
+    files = read_table(
+        con, f"SELECT * EXCLUDE (run_id) FROM {INTAKE_FILES} WHERE run_id = ?", [run_id]
+    )
+    return WaveFolder(
+        run_id=run_id,
+        instructions=instructions.cast(INSTRUCTION_SCHEMA),
+        backorders=backorders.select(list(BACKORDER_SCHEMA)).cast(BACKORDER_SCHEMA),
+        acknowledgements=acks.select(list(ACK_SCHEMA)).cast(ACK_SCHEMA),
+        intake_summary=files.select("sha256", *INTAKE_SUMMARY_SCHEMA).cast(
+            pl.Schema({"sha256": pl.String(), **INTAKE_SUMMARY_SCHEMA})
+        ),
+        report_md=report[0],
+        report_html=report[1],
+    )
+
+
+def write_wave_folder(con: duckdb.DuckDBPyConnection, outbox: Path, run_id: str) -> OutboxManifest:
+    """A published wave's folder from the warehouse (its report recomputed if it is missing)."""
+    report = stored_report(con, run_id)
+    if report is None:
+        markdown, html, kpis = run_report(con, run_id)
+        store_report(con, run_id, kpis.to_long(), markdown, html)
+        report = (markdown, html)
+    return publish_folder(outbox, folder_content(con, run_id, report))
