@@ -159,7 +159,7 @@ def allocation_plan(
         if config.publish:
             publish_wave(con, _publication(wave, book), plans)
         else:
-            store_scenario(con, run_id, wave.inputs.inventory, plans)
+            store_scenario(con, run_id, wave.inputs.inventory, wave.inputs.inputs, plans)
     if wave.plan.stats.fell_back:
         context.log.warning(f"Solver returned no usable plan: {wave.plan.stats.message}")
     yield dg.MaterializeResult(metadata=_metadata(wave, kind))
@@ -175,6 +175,7 @@ def _publication(wave: Wave, book_before) -> Publication:
         feedback=wave.taken.feedback,
         instructions=wave.instructions,
         inventory=wave.inputs.inventory,
+        inputs=wave.inputs.inputs,
         intake=wave.acknowledgements,
         intake_files=wave.intake_summary,
     )

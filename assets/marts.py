@@ -9,6 +9,8 @@ from contracts.vocabulary import PlanMethod
 from reporting.benefits import benefit_scenarios
 from reporting.margins import line_margins
 from reporting.markdown import markdown_table
+from reporting.measures import planned_lines
+from warehouse.book import wave_inputs_of
 from warehouse.plans import load_inputs, load_plan, load_settings, plan_run_id
 from warehouse.runs import write_run_frame
 
@@ -45,15 +47,17 @@ def margin_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     kinds={"pulp", "duckdb"},
     deps=["wave_outbox"],
     description="marts.benefit_estimates: incremental gross margin of ship-from-store, BOPIS and "
-    "BORIS, from counterfactual re-runs of the optimizer with each capability off vs on (from "
-    "the wave's own settings), plus the documented assumptions used.",
+    "BORIS, from counterfactual re-runs of the wave's own problem (its open lines, net ATP and "
+    "capacity, settings) with each capability off vs on, plus the documented assumptions used.",
 )
 def benefit_estimates(
     context: dg.AssetExecutionContext, config: BenefitConfig, warehouse: WarehouseResource
 ):
     with warehouse.connect() as con:
         run_id = plan_run_id(con, context.run.run_id)
-        inputs = load_inputs(con)
+        staged = load_inputs(con)
+        plan = load_plan(con, run_id, PlanMethod.OPTIMIZER)
+        inputs = wave_inputs_of(con, run_id, staged, planned_lines(staged.orders, plan))
         settings = load_settings(con, run_id).with_(
             time_limit_s=config.time_limit_s, mip_gap=config.mip_gap
         )

@@ -31,7 +31,12 @@ from contracts.results import (
 )
 from contracts.vocabulary import LineEvent, RunKind
 from optimizers.settings import AllocationSettings
-from optimizers.types import AllocationResult
+from optimizers.types import (
+    LINE_EXCLUSION_SCHEMA,
+    PARCELS_SENT_SCHEMA,
+    AllocationInputs,
+    AllocationResult,
+)
 from orderbook.state import LINE, OrderBook
 from orderbook.wave import Staged
 from warehouse.connection import insert_frame, read_table, table_exists
@@ -42,6 +47,20 @@ from warehouse.staging import load_staging
 LINE_STATUS, COMMITMENTS, EVENTS = "plan.line_status", "plan.commitments", "plan.line_events"
 FEEDBACK, INSTRUCTIONS = "plan.feedback", "plan.instructions"
 INTAKE, INTAKE_FILES, INVENTORY = "plan.intake", "plan.intake_files", "plan.inventory"
+# What a wave planned against besides stock: its nodes' capacity left, the nodes each line
+# may no longer use, the parcels each order had sent (so a wave's problem can be rebuilt).
+NODE_CAPACITY, LINE_EXCLUSIONS, PARCELS_SENT = (
+    "plan.node_capacity",
+    "plan.line_exclusions",
+    "plan.parcels_sent",
+)
+NODE_CAPACITY_SCHEMA = pl.Schema(
+    {
+        "node_id": pl.String(),
+        "ship_capacity_units": pl.Int64(),
+        "ship_capacity_orders": pl.Int64(),
+    }
+)
 COMMITMENT_KEY = ["run_id", "order_id", "line_no", "node_id", "fulfillment_method"]
 RUN_ID = {"run_id": pl.String()}
 BOOK_TABLES: dict[str, Mapping[str, pl.DataType]] = {
@@ -53,7 +72,11 @@ BOOK_TABLES: dict[str, Mapping[str, pl.DataType]] = {
     INTAKE: {**RUN_ID, "file_name": pl.String(), "sha256": pl.String(), **INTAKE_SCHEMA},
     INTAKE_FILES: {**RUN_ID, "sha256": pl.String(), **INTAKE_SUMMARY_SCHEMA},
     INVENTORY: {**RUN_ID, **INVENTORY_SCHEMA},
+    NODE_CAPACITY: {**RUN_ID, **NODE_CAPACITY_SCHEMA},
+    LINE_EXCLUSIONS: {**RUN_ID, **LINE_EXCLUSION_SCHEMA},
+    PARCELS_SENT: {**RUN_ID, **PARCELS_SENT_SCHEMA},
 }
+WAVE_INPUT_TABLES = (INVENTORY, NODE_CAPACITY, LINE_EXCLUSIONS, PARCELS_SENT)
 
 
 def prepare_book(con: duckdb.DuckDBPyConnection) -> None:
@@ -133,6 +156,7 @@ class Publication:
     feedback: pl.DataFrame  # FEEDBACK_SCHEMA (with the staged rows' sha in ``file_sha256``)
     instructions: pl.DataFrame  # INSTRUCTION_SCHEMA
     inventory: pl.DataFrame  # INVENTORY_SCHEMA
+    inputs: AllocationInputs  # the optimizer's inputs (net capacities, exclusions, parcels)
     intake: pl.DataFrame  # file_name, sha256 + INTAKE_SCHEMA
     intake_files: pl.DataFrame  # sha256 + INTAKE_SUMMARY_SCHEMA
 
@@ -198,7 +222,7 @@ def publish_wave(con: duckdb.DuckDBPyConnection, p: Publication, plans: PlanRows
     prepare_book(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in (FEEDBACK, INSTRUCTIONS, INTAKE, INTAKE_FILES, INVENTORY):
+        for table in (FEEDBACK, INSTRUCTIONS, INTAKE, INTAKE_FILES, *WAVE_INPUT_TABLES):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [p.run_id])
         con.execute(f"DELETE FROM {EVENTS} WHERE run_id = ?", [p.run_id])
         write_plan(
@@ -219,7 +243,7 @@ def publish_wave(con: duckdb.DuckDBPyConnection, p: Publication, plans: PlanRows
         insert_frame(con, INSTRUCTIONS, p.instructions)
         insert_frame(con, INTAKE, _tagged(p.run_id, p.intake))
         insert_frame(con, INTAKE_FILES, _tagged(p.run_id, p.intake_files))
-        insert_frame(con, INVENTORY, _tagged(p.run_id, p.inventory))
+        _write_wave_inputs(con, p.run_id, p.inventory, p.inputs)
         con.execute(
             f"UPDATE {RUNS} SET published_at = ? WHERE run_id = ? AND kind = ?",
             [now, p.run_id, RunKind.WAVE.value],
@@ -232,21 +256,68 @@ def publish_wave(con: duckdb.DuckDBPyConnection, p: Publication, plans: PlanRows
 
 
 def store_scenario(
-    con: duckdb.DuckDBPyConnection, run_id: str, inventory: pl.DataFrame, plans: PlanRows
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    inventory: pl.DataFrame,
+    inputs: AllocationInputs,
+    plans: PlanRows,
 ) -> None:
-    """A dry run: its plan and the stock it saw, in one transaction; the book is untouched."""
+    """A dry run: its plan and what it planned against, in one transaction; the book is
+    untouched."""
     prepare_book(con)
     con.execute("BEGIN TRANSACTION")
     try:
         write_plan(
             con, run_id, plans.settings, plans.plans, RunKind.SCENARIO, plans.wave_at, plans.figures
         )
-        con.execute(f"DELETE FROM {INVENTORY} WHERE run_id = ?", [run_id])
-        insert_frame(con, INVENTORY, _tagged(run_id, inventory))
+        for table in WAVE_INPUT_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        _write_wave_inputs(con, run_id, inventory, inputs)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _write_wave_inputs(
+    con: duckdb.DuckDBPyConnection, run_id: str, inventory: pl.DataFrame, inputs: AllocationInputs
+) -> None:
+    insert_frame(con, INVENTORY, _tagged(run_id, inventory))
+    nodes = inputs.nodes.select(list(NODE_CAPACITY_SCHEMA))
+    insert_frame(con, NODE_CAPACITY, _tagged(run_id, nodes))
+    insert_frame(con, LINE_EXCLUSIONS, _tagged(run_id, inputs.line_exclusions))
+    insert_frame(con, PARCELS_SENT, _tagged(run_id, inputs.parcels_sent))
+
+
+def wave_inputs_of(
+    con: duckdb.DuckDBPyConnection, run_id: str, staged: AllocationInputs, orders: pl.DataFrame
+) -> AllocationInputs:
+    """The problem a stored run planned: ``orders`` (its planned lines), the ATP, capacities,
+    exclusions and parcels it was netted to, the rest as staged."""
+    prepare_book(con)
+
+    def rows(table: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        frame = read_table(
+            con, f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id]
+        )
+        return frame.select(list(schema)).cast(pl.Schema(schema))
+
+    capacity = rows(NODE_CAPACITY, NODE_CAPACITY_SCHEMA)
+    nodes = staged.nodes.drop("ship_capacity_units", "ship_capacity_orders").join(
+        capacity, on="node_id", how="left"
+    )
+    atp = rows(INVENTORY, INVENTORY_SCHEMA).select("node_id", "sku", "available_to_promise")
+    return AllocationInputs(
+        orders=orders,
+        available_to_promise=atp,
+        nodes=nodes.select(staged.nodes.columns),
+        products=staged.products,
+        rates=staged.rates,
+        lanes=staged.lanes,
+        exclusions=staged.exclusions,
+        line_exclusions=rows(LINE_EXCLUSIONS, LINE_EXCLUSION_SCHEMA),
+        parcels_sent=rows(PARCELS_SENT, PARCELS_SENT_SCHEMA),
+    )
 
 
 def unacknowledged_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

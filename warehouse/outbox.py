@@ -10,7 +10,7 @@ import polars as pl
 
 from contracts.faults import crash_point
 from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA, INTAKE_SUMMARY_SCHEMA
-from contracts.vocabulary import PlanMethod
+from contracts.vocabulary import PlanMethod, RunKind
 from fulfillment.intake import ACK_SCHEMA
 from fulfillment.outbox import OutboxManifest, WaveFolder, publish_folder
 from reporting.kpis import Kpis, compute_kpis
@@ -22,6 +22,26 @@ from warehouse.plans import load_inputs, load_plan
 from warehouse.runs import write_run_frame
 
 REPORTS = "marts.reports"
+SCENARIO_COMPARISON = f"""
+CREATE OR REPLACE VIEW marts.scenario_comparison AS
+WITH kpi AS (
+    SELECT run_id,
+           max(value) FILTER (WHERE kpi = 'fill_rate_units') AS fill_rate_units,
+           max(value) FILTER (WHERE kpi = 'on_time_rate') AS on_time_rate,
+           max(value) FILTER (WHERE kpi = 'cost_per_order') AS cost_per_order,
+           max(value) FILTER (WHERE kpi = 'gross_margin') AS gross_margin
+    FROM marts.kpis GROUP BY run_id)
+SELECT r.run_id, r.kind, r.created_at, r.wave_at, r.published_at, r.status, r.objective,
+       b.objective AS baseline_objective, r.plan_cost, r.gap, r.units_open_before,
+       r.units_instructed, r.units_cancelled, r.units_open_after, k.fill_rate_units,
+       k.on_time_rate, k.cost_per_order, k.gross_margin, r.settings
+FROM plan.runs r
+LEFT JOIN plan.runs b ON b.run_id = r.run_id AND b.method = '{PlanMethod.BASELINE.value}'
+LEFT JOIN kpi k ON k.run_id = r.run_id
+WHERE r.method = '{PlanMethod.OPTIMIZER.value}'
+  AND (r.kind = '{RunKind.SCENARIO.value}' OR r.published_at IS NOT NULL)
+ORDER BY r.created_at
+"""
 
 
 def run_report(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, str, Kpis]:
@@ -44,6 +64,7 @@ def store_report(
         write_run_frame(con, "marts.kpis", run_id, kpis)
         report = pl.DataFrame({"markdown": [markdown], "html": [html]})
         write_run_frame(con, REPORTS, run_id, report)
+        con.execute(SCENARIO_COMPARISON)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

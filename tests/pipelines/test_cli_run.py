@@ -9,6 +9,8 @@ import pytest
 
 from pipelines.cli import main
 
+SMALL = ("--orders=60", "--stores=4", "--dcs=2", "--skus=30")
+
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -26,26 +28,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_sample_writes_a_small_inbox(env, capsys):
-    assert (
-        main(
-            [
-                "sample",
-                "--out",
-                str(env / "inbox"),
-                "--orders",
-                "60",
-                "--stores",
-                "4",
-                "--dcs",
-                "2",
-                "--skus",
-                "30",
-                "--seed",
-                "3",
-            ]
-        )
-        == 0
-    )
+    assert main(["sample", "--out", str(env / "inbox"), *SMALL, "--seed", "3"]) == 0
     names = sorted(p.name for p in (env / "inbox").iterdir())
     assert names[:3] == ["exclusions.csv", "lanes.csv", "nodes.csv"]
     assert "orders_marketplace_errors.csv" in names
@@ -54,21 +37,7 @@ def test_sample_writes_a_small_inbox(env, capsys):
 
 
 def test_run_ingests_through_dagster_and_prints_one_json_object(env, capsys):
-    main(
-        [
-            "sample",
-            "--out",
-            str(env / "inbox"),
-            "--orders",
-            "60",
-            "--stores",
-            "4",
-            "--dcs",
-            "2",
-            "--skus",
-            "30",
-        ]
-    )
+    assert main(["sample", "--out", str(env / "inbox"), *SMALL]) == 0
     capsys.readouterr()
     code = main(["run", "--json", "--log-level", "WARNING"])
     summary = json.loads(capsys.readouterr().out)  # stdout holds the JSON and nothing else

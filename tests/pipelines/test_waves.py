@@ -43,6 +43,12 @@ class Deployment:
         assert code == 0, summary
         return summary
 
+    def next_wave_files(self, orders: int) -> None:
+        """Write the partners' files of the next wave (replies to the newest outbox folder)."""
+        places = ["--inbox", str(self.inbox), "--outbox", str(self.outbox)]
+        command = ["sample", "--next-wave", *places, "--out", str(self.inbox), f"--orders={orders}"]
+        assert main(command) == 0
+
     def sql(self, sql: str, params: list | None = None) -> pl.DataFrame:
         return check.query(self.warehouse, sql, params)
 
@@ -80,23 +86,7 @@ def test_a_sequence_of_waves_keeps_the_book(tmp_path, monkeypatch, capsys):
     d.assert_sound()
 
     # The next wave's partner files.
-    assert (
-        main(
-            [
-                "sample",
-                "--next-wave",
-                "--inbox",
-                str(d.inbox),
-                "--outbox",
-                str(d.outbox),
-                "--out",
-                str(d.inbox),
-                "--orders",
-                "60",
-            ]
-        )
-        == 0
-    )
+    d.next_wave_files(60)
     shipments = pl.read_csv(d.inbox / "shipments_wave2.csv", schema_overrides=check.TEXT)
     rejection = pl.read_csv(d.inbox / "rejections_wave2.csv", schema_overrides=check.TEXT).row(
         0, named=True
@@ -308,20 +298,7 @@ def test_a_dry_run_changes_no_line_state(tmp_path, monkeypatch, capsys):
     d = Deployment(tmp_path, monkeypatch)
     assert main(["sample", "--out", str(d.inbox), *_sample_args()]) == 0
     d.wave(capsys)
-    main(
-        [
-            "sample",
-            "--next-wave",
-            "--inbox",
-            str(d.inbox),
-            "--outbox",
-            str(d.outbox),
-            "--out",
-            str(d.inbox),
-            "--orders",
-            "40",
-        ]
-    )
+    d.next_wave_files(40)
     tables = ("plan.line_status", "plan.commitments", "plan.line_events", "plan.feedback")
     before = {t: d.sql(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
     latest = (d.outbox / "LATEST").read_text()
@@ -334,6 +311,9 @@ def test_a_dry_run_changes_no_line_state(tmp_path, monkeypatch, capsys):
     assert not (d.outbox / dry["run_id"]).exists()
     kinds = d.sql("SELECT kind, count(*) AS n FROM plan.runs GROUP BY 1 ORDER BY 1")
     assert kinds["kind"].to_list() == ["scenario", "wave"]
+    compared = d.sql("SELECT run_id, kind, units_instructed FROM marts.scenario_comparison")
+    assert compared.filter(pl.col("run_id") == dry["run_id"])["kind"].to_list() == ["scenario"]
+    assert compared.height == 2
     real = d.wave(capsys)  # the real wave afterwards applies what the dry run only looked at
     assert real["feedback"]["shipped"] > 0
     d.assert_sound()
