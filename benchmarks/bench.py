@@ -1,13 +1,24 @@
-"""Allocation benchmark: generated instances of growing size, every stage timed.
+"""Allocation benchmark: the ladder of sizes and, at 20k lines, four shapes of network.
 
-For each size it generates an inbox with the sample generator (in memory), computes ATP, and
-runs the optimizer in a fresh subprocess (so peak memory is that run's alone), printing
-seconds per stage, peak RSS, objective, LP/MIP bound, gap, the rule-based baseline's
-objective and the savings against it. Run:
+Each case generates its instance in memory and runs ``allocate`` in a fresh subprocess (so
+peak memory is that run's alone), printing seconds per stage, peak RSS, objective, the valid
+bound, the gap, the rule-based baseline's objective and the savings against it, and where a
+long exact solve is cached beside this script (``optima.json``), how far the plan is above
+that optimum. Cases:
 
-    uv run python benchmarks/bench.py                      # 1k, 10k, 20k lines
-    uv run python benchmarks/bench.py --sizes 1000 200000  # any sizes (order lines)
-    uv run python benchmarks/bench.py --ingest 1000000     # ingestion + validation throughput
+    size-1k .. size-200k   the sample generator's shape (~30 candidates per line)
+    sparse-20k             each SKU at ~6 of 50 nodes, a quarter of units short, capacities bind
+    dense-20k              stock at 60 % of node x sku
+    pickup-20k             sparse, 30 % of orders picked up in store
+    zoned-20k              sparse, 80 % of orders shipped by zone lanes from every DC
+    wave-sample, wave-20k  one wave through ``omniroute run``: seconds to a published outbox
+
+Run:
+
+    uv run python benchmarks/bench.py                          # the whole ladder
+    uv run python benchmarks/bench.py --cases sparse-20k       # some cases
+    uv run python benchmarks/bench.py --cases size-1k --exact  # (re)compute cached optima
+    uv run python benchmarks/bench.py --cases --ingest 1000000 # ingestion throughput
 """
 
 from __future__ import annotations
@@ -41,38 +52,92 @@ def shape(lines: int) -> tuple[int, int, int]:
     return SHAPES[max(SHAPES)]
 
 
-def run_one(lines: int, seed: int, settings_json: str) -> dict:
-    """Generate, allocate, measure (runs inside the child process)."""
+SPARSE = {"n_nodes": 50, "n_skus": 400, "stock_density": 0.12, "stock_level": 0.75}
+SYNTHETIC = {
+    "sparse-20k": SPARSE,
+    "dense-20k": {**SPARSE, "stock_density": 0.6},
+    "pickup-20k": {**SPARSE, "pickup_share": 0.3},
+    "zoned-20k": {**SPARSE, "zone_share": 0.8, "lane_dcs": 15},
+}
+SIZES = {"size-1k": 1_000, "size-5k": 5_000, "size-20k": 20_000}
+SIZES |= {"size-100k": 100_000, "size-200k": 200_000}
+WAVES = ["wave-sample", "wave-20k"]
+CASES = [*SIZES, *SYNTHETIC, *WAVES]
+OPTIMA = Path(__file__).with_name("optima.json")
+EXACT_LIMIT_S = 900.0
+
+
+def instance(case: str, seed: int):
+    """The allocation inputs of a case."""
     from contracts.atp import available_to_promise
-    from optimizers import allocate
-    from optimizers.settings import AllocationSettings
     from optimizers.types import AllocationInputs
     from samples.generator import generate_inbox
+    from samples.synthetic import synthetic_inputs
 
+    if case in SYNTHETIC:
+        return synthetic_inputs(n_lines=20_000, seed=seed, **SYNTHETIC[case])
+    lines = SIZES[case]
     stores, dcs, skus = shape(lines)
-    t0 = time.perf_counter()
     frames = generate_inbox(
         orders=max(1, round(lines / LINES_PER_ORDER)), seed=seed, stores=stores, dcs=dcs, skus=skus
     )
-    inputs = AllocationInputs.from_frames(frames, available_to_promise(frames["stock"]))
+    return AllocationInputs.from_frames(frames, available_to_promise(frames["stock"]))
+
+
+def exact_optimum(case: str, seed: int) -> dict:
+    """A long whole-model MIP solve (child process): the reference the plans are held to."""
+    from optimizers import allocate
+    from optimizers.settings import AllocationSettings
+
+    settings = AllocationSettings(
+        method="whole_model", mip_gap=1e-4, time_limit_s=EXACT_LIMIT_S, threads=2
+    )
+    t0 = time.perf_counter()
+    plan = allocate(instance(case, seed), settings)
+    return {
+        "objective": round(plan.stats.objective, 2),
+        "bound": None if plan.stats.best_bound is None else round(plan.stats.best_bound, 2),
+        "status": plan.stats.status,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def run_one(case: str, seed: int, settings_json: str) -> dict:
+    """Generate, allocate, measure (runs inside the child process)."""
+    from optimizers import allocate
+    from optimizers.candidates import build_candidates
+    from optimizers.settings import AllocationSettings
+
+    t0 = time.perf_counter()
+    inputs = instance(case, seed)
     generated = time.perf_counter() - t0
     settings = AllocationSettings(**json.loads(settings_json))
     t1 = time.perf_counter()
     plan = allocate(inputs, settings)
     total = time.perf_counter() - t1
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    candidates = build_candidates(inputs, settings).candidates.height  # after: not in the RSS
     base = plan.baseline
     stats = plan.stats
     savings = base.stats.objective - stats.objective
+    optimum = json.loads(OPTIMA.read_text()).get(f"{case}/{seed}") if OPTIMA.exists() else None
+    above = exact_gap = None
+    if optimum:  # the exact solve's plan (the optimum if its status is optimal) and bound
+        above = round(100 * (stats.objective - optimum["objective"]) / optimum["objective"], 3)
+        if optimum["bound"] is not None:
+            exact_gap = round(100 * (stats.objective - optimum["bound"]) / stats.objective, 3)
     return {
+        "case": case,
         "lines": inputs.orders.height,
         "nodes": inputs.nodes.height,
+        "candidates_per_line": round(candidates / max(1, inputs.orders.height), 1),
         "generate_s": round(generated, 2),
         "allocation_s": round(total, 2),
         "build_s": round(stats.build_seconds, 2),
         "solve_s": round(stats.solve_seconds, 2),
         "extract_s": round(stats.extract_seconds, 2),
         "baseline_s": round(base.stats.seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": round(rss),
         "status": stats.status,
         "objective": round(stats.objective, 2),
         "bound": None if stats.best_bound is None else round(stats.best_bound, 2),
@@ -81,6 +146,9 @@ def run_one(lines: int, seed: int, settings_json: str) -> dict:
         "savings_pct": round(100 * savings / base.stats.objective, 2)
         if base.stats.objective
         else 0,
+        "optimum": None if optimum is None else optimum["objective"],
+        "above_exact_plan_pct": above,
+        "gap_to_exact_bound_pct": exact_gap,
         "units_allocated": int(plan.objective_terms.get("units_allocated", 0)),
         "units_backordered": int(plan.objective_terms.get("units_backordered", 0)),
         "fell_back": stats.fell_back,
@@ -125,6 +193,43 @@ def ingest_throughput(lines: int, seed: int) -> dict:
     }
 
 
+def wave_seconds(case: str, seed: int) -> dict:
+    """One wave through the command line, inbox to published outbox (``_SUCCESS``): the
+    bundled sample (``wave-sample``) or a generated 20k-line inbox (``wave-20k``)."""
+    import tempfile
+
+    from samples.generator import generate_inbox
+    from samples.inbox import write_inbox
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = root / "data" / "sample"
+        if case == "wave-20k":
+            stores, dcs, skus = shape(20_000)
+            frames = generate_inbox(
+                orders=round(20_000 / LINES_PER_ORDER), seed=seed, stores=stores, dcs=dcs, skus=skus
+            )
+            inbox = Path(tmp) / "inbox"
+            write_inbox(frames, inbox, "parquet")
+        outbox = Path(tmp) / "outbox"
+        command = [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(inbox)]
+        command += ["--warehouse", str(Path(tmp) / "w.duckdb"), "--outbox", str(outbox), "--json"]
+        env = {**os.environ, "DAGSTER_HOME": str(Path(tmp) / "dagster")}
+        started = time.time()
+        out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root)
+        finished = time.time()
+        done = sorted(outbox.glob("*/_SUCCESS"))
+        summary = json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else {}
+        return {
+            "case": case,
+            "returncode": out.returncode,
+            "to_success_s": round(done[0].stat().st_mtime - started, 1) if done else None,
+            "whole_run_s": round(finished - started, 1),
+            "allocation_s": summary.get("allocation_seconds"),
+            "gap_pct": None if summary.get("gap") is None else round(100 * summary["gap"], 3),
+        }
+
+
 def _child(args: list[str]) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, *args], capture_output=True, text=True, check=False
@@ -136,14 +241,18 @@ def _child(args: list[str]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 20_000])
+    parser.add_argument("--cases", nargs="*", default=CASES, choices=CASES)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settings", default="{}", help="AllocationSettings fields as JSON")
+    parser.add_argument("--exact", action="store_true", help="compute and cache the optima")
     parser.add_argument("--ingest", type=int, default=0, help="order lines for ingestion bench")
-    parser.add_argument("--child", choices=["allocate", "ingest"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["allocate", "exact", "ingest"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "allocate":
-        print(json.dumps(run_one(args.sizes[0], args.seed, args.settings)))
+        print(json.dumps(run_one(args.cases[0], args.seed, args.settings)))
+        return 0
+    if args.child == "exact":
+        print(json.dumps(exact_optimum(args.cases[0], args.seed)))
         return 0
     if args.child == "ingest":
         print(json.dumps(ingest_throughput(args.ingest, args.seed)))
@@ -153,20 +262,20 @@ def main() -> int:
         f"# {platform.machine()}, Python {platform.python_version()}, {cores} cores; "
         f"settings {args.settings}"
     )
-    for lines in args.sizes:
-        row = _child(
-            [
-                "--child",
-                "allocate",
-                "--sizes",
-                str(lines),
-                "--seed",
-                str(args.seed),
-                "--settings",
-                args.settings,
-            ]
-        )
-        print(json.dumps({"target_lines": lines, **row}), flush=True)
+    for case in args.cases:
+        if case in WAVES:
+            print(json.dumps(wave_seconds(case, args.seed)), flush=True)
+            continue
+        common = ["--cases", case, "--seed", str(args.seed)]
+        if args.exact:
+            optimum = _child(["--child", "exact", *common])
+            optima = json.loads(OPTIMA.read_text()) if OPTIMA.exists() else {}
+            optima[f"{case}/{args.seed}"] = optimum
+            OPTIMA.write_text(json.dumps(optima, indent=1, sort_keys=True) + "\n")
+            print(json.dumps({"case": case, "optimum": optimum}), flush=True)
+            continue
+        row = _child(["--child", "allocate", *common, "--settings", args.settings])
+        print(json.dumps({"case": case, **row}), flush=True)
     if args.ingest:
         row = _child(["--child", "ingest", "--ingest", str(args.ingest), "--seed", str(args.seed)])
         print(json.dumps({"ingest": row}), flush=True)

@@ -167,6 +167,13 @@ class Solver(StrEnum):
     RULE_BASED = "rule-based"  # the baseline's "solver"
 
 
+class SolveMethod(StrEnum):
+    """How an allocation is solved (``AllocationSettings.method``)."""
+
+    PATTERNS = "patterns"  # per-order patterns: plan and valid bound at every size
+    WHOLE_MODEL = "whole_model"  # one MIP over every candidate (PuLP), for reference solves
+
+
 class FileStatus(StrEnum):
     """A partner file's state in the ledger (``raw.file_ledger.status``)."""
 

@@ -7,7 +7,7 @@ and callable on its own:
     model/         the formulation as arrays, and the objective   (build_model_arrays)
     solve/         PuLP (HiGHS, CBC) or highspy, the LP relaxation (solve)
     heuristics/    baseline, rounding and repair, polish, warm start
-    decomposition/ column generation, Lagrangian bound, runs in parts (large runs)
+    patterns/      per-order patterns: column generation, bound, dive, local search
     plan/          fills to frames, backorder reasons, explanations, the plan checker
     scenarios      counterfactual plans (a capability on and off)
 

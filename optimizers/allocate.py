@@ -9,20 +9,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-import numpy as np
 import polars as pl
 
-from contracts.vocabulary import PlanMethod, RunStatus, Solver
+from contracts.vocabulary import PlanMethod, RunStatus, SolveMethod, Solver
 from optimizers.candidates import Candidates, build_candidates
-from optimizers.decomposition.bound import full_bound
-from optimizers.decomposition.lagrange import Relaxation, priced_plan, relaxation
-from optimizers.decomposition.large import LargeRun, solve_large
 from optimizers.heuristics.baseline import baseline_fills
 from optimizers.heuristics.polish import polish_fills
 from optimizers.heuristics.warmstart import warm_start
-from optimizers.model.arrays import fills_from_values
+from optimizers.model.arrays import fills_from_values, start_vector
 from optimizers.model.build import build_model_arrays
 from optimizers.model.objective import empty_fills, gap, objective_terms
+from optimizers.patterns.run import solve_patterns
 from optimizers.plan.check import fill_violations
 from optimizers.plan.extract import assemble_result
 from optimizers.settings import AllocationSettings
@@ -30,20 +27,10 @@ from optimizers.solve.dispatch import solve
 from optimizers.types import AllocationInputs, AllocationResult, SolveStats
 
 TOLERANCE = 1e-6
-# Above this many candidates the full model's LP no longer solves within a minute on 2 cores
-# (10k lines: 290k candidates, LP unsolved after 60 s); pruned to 4 per line it does (20k
-# lines: 17 s). Measured in BENCHMARKS.md.
-AUTO_PRUNE_CANDIDATES = 100_000
-AUTO_PER_LINE = 2  # the column generation's starting model: 2 cheapest + the baseline's
-BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound of a large run
-
-
-def per_line(settings: AllocationSettings, c: Candidates) -> int:
-    """Candidates per line the model keeps (0 = all), resolving the automatic setting."""
-    k = settings.candidates_per_line
-    if k == 0 and c.candidates.height > AUTO_PRUNE_CANDIDATES:
-        return AUTO_PER_LINE
-    return max(k, 0)
+# Up to this many candidates the whole model's MIP is small enough to close, within the time
+# left, a gap the patterns leave above ``mip_gap`` (the bundled sample has ~6k; measured in
+# BENCHMARKS.md). Above, the patterns' plan stands: their bound is valid at every size.
+WHOLE_MODEL_CANDIDATES = 20_000
 
 
 @dataclass(frozen=True)
@@ -56,8 +43,6 @@ class Found:
     bound: float | None
     build_seconds: float
     solve_seconds: float
-    large: LargeRun | None = None
-    relax: Relaxation | None = None
 
 
 def _baseline_result(
@@ -78,33 +63,66 @@ def _baseline_result(
     return assemble_result(c, fills, stats, started=started - built)
 
 
-def _whole_model(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -> Found:
-    """The whole model: LP relaxation and RENS for a start, then the MIP in what time is left."""
+def _whole_model(
+    c: Candidates, settings: AllocationSettings, base: pl.DataFrame, bound: float | None = None
+) -> Found:
+    """The whole model in PuLP: an LP and RENS start (or the given plan), then the MIP."""
     t0 = time.perf_counter()
     arrays = build_model_arrays(c)
     built = time.perf_counter() - t0
-    warm = warm_start(c, arrays, settings, base)
-    left = max(settings.time_limit_s - warm.seconds, 0.1 * settings.time_limit_s)
-    outcome = solve(arrays, settings.with_(time_limit_s=left), warm.values, warm.lp_bound)
+    if bound is None:
+        warm = warm_start(c, arrays, settings, base)
+        start, lp_bound, warm_seconds = warm.values, warm.lp_bound, warm.seconds
+    else:  # the patterns' plan and bound: the MIP only has to close what they leave
+        start, lp_bound, warm_seconds = start_vector(arrays, c, base), bound, 0.0
+    left = max(settings.time_limit_s - warm_seconds, 0.1 * settings.time_limit_s)
+    outcome = solve(arrays, settings.with_(time_limit_s=left), start, lp_bound)
     found = None if outcome.values is None else fills_from_values(arrays, outcome.values)
+    best = outcome.best_bound
+    if bound is not None:
+        best = max(bound, best) if best is not None else bound
     return Found(
         found,
         outcome.status,
         outcome.message,
-        outcome.best_bound,
+        best,
         built + outcome.build_seconds,
-        warm.seconds + outcome.solve_seconds,
+        warm_seconds + outcome.solve_seconds,
     )
 
 
-def _large_run(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -> Found:
-    """Column generation (in parts above PARTITION_LINES lines); bounded after the check."""
-    t0 = time.perf_counter()
-    relax = relaxation(c)
-    built = time.perf_counter() - t0
-    budget = (1 - BOUND_SHARE) * settings.time_limit_s
-    large = solve_large(c, relax, base, per_line(settings, c), settings, budget)
-    return Found(large.fills, RunStatus.TIME_LIMIT, "", None, built, large.seconds, large, relax)
+def _patterns(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -> Found:
+    """Per-order patterns (plan and bound at any size); on a small run whose gap is still
+    above ``mip_gap``, the whole model's MIP from that plan and bound in the time left."""
+    run = solve_patterns(c, base, settings)
+    spent = sum(run.seconds.values())
+    plan_obj = objective_terms(c, run.fills)["objective"]
+    run_gap = gap(plan_obj, run.bound)
+    found = Found(
+        run.fills,
+        RunStatus.OPTIMAL if run_gap is not None and run_gap <= settings.mip_gap else "",
+        run.describe(),
+        run.bound,
+        run.seconds["problems"],
+        spent - run.seconds["problems"],
+    )
+    if found.status or c.candidates.height > WHOLE_MODEL_CANDIDATES:
+        return replace(found, status=found.status or RunStatus.FEASIBLE)
+    left = settings.time_limit_s - spent
+    if left <= 0:
+        return replace(found, status=RunStatus.TIME_LIMIT)
+    closed = _whole_model(c, settings.with_(time_limit_s=left), run.fills, run.bound)
+    better = closed.fills is not None and (
+        objective_terms(c, closed.fills)["objective"] < plan_obj - 1e-9
+    )
+    return Found(
+        closed.fills if better else run.fills,
+        closed.status,
+        run.describe() + "; then the whole model's MIP: " + (closed.message or closed.status),
+        closed.bound,
+        found.build_seconds + closed.build_seconds,
+        found.solve_seconds + closed.solve_seconds,
+    )
 
 
 def _checked_plan(
@@ -153,13 +171,11 @@ def allocate(
         )
         return assemble_result(c, empty_fills(), stats, started=t0, baseline=baseline)
 
-    large_run = per_line(settings, c) > 0
-    found = _large_run(c, settings, base) if large_run else _whole_model(c, settings, base)
+    whole = settings.method == SolveMethod.WHOLE_MODEL or settings.solver == Solver.CBC
+    found = _whole_model(c, settings, base) if whole else _patterns(c, settings, base)
     t3 = time.perf_counter()
     fills, status, message, fell_back = _checked_plan(c, found, base)
     bound = found.bound
-    if found.large is not None and found.relax is not None:
-        fills, bound, status, message = _bounded(c, found, fills, status, message, settings)
     stats = SolveStats(
         method=PlanMethod.OPTIMIZER,
         solver=settings.solver,
@@ -176,42 +192,6 @@ def allocate(
     )
     result = assemble_result(c, fills, stats, started=t0, baseline=baseline)
     return replace(result, stats=replace(result.stats, gap=gap(result.stats.objective, bound)))
-
-
-def _bounded(
-    c: Candidates,
-    found: Found,
-    fills: pl.DataFrame,
-    status: str,
-    message: str,
-    settings: AllocationSettings,
-) -> tuple[pl.DataFrame, float, str, str]:
-    """Bound the full problem (Lagrangian relaxation over every candidate, from the parts'
-    best prices), try the plan those prices suggest, restate status and gap."""
-    large, relax = found.large, found.relax
-    assert large is not None and relax is not None
-    plan_obj = objective_terms(c, fills)["objective"]
-    # its share of the time limit, or all that the parts left over
-    budget = max(1.0, BOUND_SHARE * settings.time_limit_s, settings.time_limit_s - large.seconds)
-    ascent = full_bound(relax, large.prices, plan_obj, budget)
-    priced = polish_fills(c, priced_plan(c, relax, ascent.evaluation))
-    if not fill_violations(c, priced) and objective_terms(c, priced)["objective"] < plan_obj - 1e-9:
-        fills, plan_obj = priced, objective_terms(c, priced)["objective"]
-        message = (message + "; " if message else "") + "plan from the Lagrangian prices kept"
-    bound = max(ascent.bound, large.bound if large.bound is not None else -np.inf)
-    plan_gap = gap(plan_obj, bound)
-    if status != RunStatus.FALLBACK_BASELINE:
-        optimal = plan_gap is not None and plan_gap <= settings.mip_gap
-        status = RunStatus.OPTIMAL if optimal else RunStatus.FEASIBLE
-    rounds = sum(p.rounds for p in large.parts)
-    in_model = sum(p.candidates.candidates.height for p in large.parts)
-    note = (
-        f"column generation in {len(large.parts)} part(s): {rounds} LP round(s) in "
-        f"{large.seconds:.1f} s, {in_model:,} of {c.candidates.height:,} candidates in the "
-        f"models; bound from the Lagrangian relaxation over all candidates after "
-        f"{ascent.iterations} price steps"
-    )
-    return fills, bound, status, (message + "; " if message else "") + note
 
 
 def allocate_baseline(

@@ -43,13 +43,16 @@ class AllocationSettings(BaseModel):
     )
     solver: Literal["highs", "cbc", "highspy"] = Field(
         default="highs",
-        description="MIP solver: highs (HiGHS through PuLP; large models go to highspy "
-        "directly), cbc (CBC through PuLP) or highspy (HiGHS through highspy, always).",
+        description="MIP solver of the whole model: highs (HiGHS through PuLP; large models "
+        "go to highspy directly), cbc (CBC through PuLP; implies method whole_model) or "
+        "highspy (HiGHS through highspy, always). The patterns use highspy.",
     )
     time_limit_s: float = Field(
-        default=60.0,
+        default=120.0,
         gt=0,
-        description="Solver time limit in seconds; on the limit the best plan found is kept.",
+        description="A safety net, in seconds: the solve stops on work done (pricing rounds, "
+        "search and MIP nodes), so the same inputs give the same plan; only an unusually "
+        "hard run reaches this limit, and then the best plan found is kept.",
     )
     mip_gap: float = Field(
         default=0.005,
@@ -57,15 +60,15 @@ class AllocationSettings(BaseModel):
         le=1,
         description="Relative optimality gap at which the solver may stop (0.005 = 0.5 %).",
     )
-    candidates_per_line: int = Field(
-        default=0,
-        ge=-1,
+    method: Literal["patterns", "whole_model"] = Field(
+        default="patterns",
         description=(
-            "How many candidate nodes per line the model starts from: 0 = automatic (all of "
-            "them on runs up to 100,000 candidates; above, column generation from the 2 "
-            "cheapest plus the rule-based plan's, adding the ones the LP prices say pay), "
-            "k = column generation from the k cheapest, -1 = always the whole model. The "
-            "reported bound always covers every candidate."
+            "patterns (default): column generation over per-order fulfillment patterns, "
+            "priced exactly over every candidate, then an integer step and local search; on "
+            "runs up to 20,000 candidates whose gap is still above mip_gap, the whole model's "
+            "MIP continues from that plan and bound. whole_model: one MIP over every "
+            "candidate from the start (reference solves; slow on large runs). The reported "
+            "bound always covers every candidate."
         ),
     )
     ship_from_store: bool = Field(

@@ -29,6 +29,8 @@ def synthetic_inputs(
     pickup_share: float = 0.1,
     stock_density: float = 0.35,
     stock_level: float = 1.0,
+    zone_share: float = 0.15,
+    lane_dcs: int = 3,
 ) -> AllocationInputs:
     """Orders of 1-4 lines over a US-sized map; DCs and stores, bands for two services,
     a few lanes and exclusions, stock on a fraction of node x sku in proportion to demand
@@ -54,7 +56,7 @@ def synthetic_inputs(
     atp = _stock(
         rng, node_id, is_store, skus, popularity * n_lines * 1.6, stock_density, stock_level
     )
-    lanes = _lanes(rng, node_id, n_dc)
+    lanes = _lanes(rng, node_id, n_dc, lane_dcs)
     exclusions = _frame(
         "exclusions",
         {
@@ -66,7 +68,9 @@ def synthetic_inputs(
         },
     )
     store_ids = np.flatnonzero(is_store) if is_store.any() else np.arange(n_nodes)
-    orders = _orders(rng, n_lines, pickup_share, store_ids, node_id, skus, price, popularity)
+    orders = _orders(
+        rng, n_lines, pickup_share, store_ids, node_id, skus, price, popularity, zone_share
+    )
     return AllocationInputs(
         orders=orders,
         available_to_promise=atp,
@@ -150,9 +154,9 @@ def _rates() -> pl.DataFrame:
     )
 
 
-def _lanes(rng: np.random.Generator, node_id: list[str], n_dc: int) -> pl.DataFrame:
-    """Zone lanes from up to three DCs."""
-    lane_nodes = rng.choice(n_dc, size=min(n_dc, 3), replace=False)
+def _lanes(rng: np.random.Generator, node_id: list[str], n_dc: int, lane_dcs: int) -> pl.DataFrame:
+    """Zone lanes from up to ``lane_dcs`` DCs."""
+    lane_nodes = rng.choice(n_dc, size=min(n_dc, lane_dcs), replace=False)
     n = 3 * len(lane_nodes)
     return _frame(
         "lanes",
@@ -176,6 +180,7 @@ def _orders(
     skus: list[str],
     price: np.ndarray,
     popularity: np.ndarray,
+    zone_share: float,
 ) -> pl.DataFrame:
     """Orders of 1-4 lines: ship orders to random points (some zoned, some express), pickup
     orders at a store."""
@@ -188,7 +193,7 @@ def _orders(
     lat = rng.uniform(26, 48, n_orders)
     lon = rng.uniform(-122, -72, n_orders)
     zone = np.where(
-        rng.random(n_orders) < 0.15, rng.choice(ZONES, n_orders), np.full(n_orders, None)
+        rng.random(n_orders) < zone_share, rng.choice(ZONES, n_orders), np.full(n_orders, None)
     )
     express = rng.random(n_orders) < 0.15
     t0 = datetime(2025, 1, 6, tzinfo=UTC)

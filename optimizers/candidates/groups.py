@@ -80,7 +80,7 @@ def with_shares(cands: pl.DataFrame, groups: pl.DataFrame, pairs: pl.DataFrame) 
 
     A group's package and its pair's handling are spread over the lines that can use the group
     (and the handling over the pair's groups); these are the rates of the Lagrangian bound
-    (``optimizers.decomposition.lagrange``), computed over every eligible candidate so they
+    (and the candidate ranking), computed over every eligible candidate so they
     stay valid when candidates are pruned later."""
     per_group = cands.group_by("group_idx").agg(_n_lines=pl.len())
     per_pair = groups.group_by("pair_idx").agg(_n_groups=pl.len(), _n_ship=pl.col("is_ship").sum())

@@ -10,8 +10,6 @@ import pytest
 
 from optimizers.candidates import build_candidates
 from optimizers.candidates.geo import band_index, haversine_km
-from optimizers.decomposition.colgen import starting_set
-from optimizers.decomposition.lagrange import relaxation
 from optimizers.heuristics.baseline import baseline_fills
 from optimizers.model.arrays import start_vector
 from optimizers.model.build import build_model_arrays
@@ -95,21 +93,6 @@ def test_lines_without_candidates_get_the_furthest_funnel_stage():
         "O4": "excluded",
         "O5": "unknown_sku",
     }
-
-
-def test_the_starting_set_keeps_each_lines_cheapest_rates_and_the_kept_ones():
-    inputs = synthetic_inputs(150, 12, seed=3)
-    c = build_candidates(inputs, AllocationSettings())
-    base = baseline_fills(c)["cand_idx"].to_numpy()
-    r = relaxation(c)
-    start = starting_set(r, 2, base)
-    assert set(base) <= set(start)
-    chosen = np.isin(r.cand, start)
-    rate = r.unit_obj + r.fshare
-    for li in np.unique(r.line)[:40]:
-        mine = r.line == li
-        cheapest = np.sort(rate[mine])[: min(2, mine.sum())]
-        assert np.all(np.isin(cheapest, rate[mine & chosen]))
 
 
 def _activity(arrays, values):

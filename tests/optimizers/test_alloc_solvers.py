@@ -99,7 +99,7 @@ def _fake_solve(values_of):
 
 def test_no_plan_from_the_solver_falls_back_to_the_baseline(monkeypatch, highs_plan):
     monkeypatch.setattr(allocate_module, "solve", _fake_solve(lambda a, s: None))
-    r = allocate(SMALL, AllocationSettings(mip_gap=0.0))
+    r = allocate(SMALL, AllocationSettings(mip_gap=0.0, method="whole_model"))
     assert r.stats.fell_back and r.stats.status == "fallback_baseline"
     assert "rule-based" in r.stats.message
     assert r.allocations.equals(highs_plan.baseline.allocations)
@@ -112,14 +112,29 @@ def test_an_infeasible_solver_plan_is_rejected(monkeypatch):
         return v
 
     monkeypatch.setattr(allocate_module, "solve", _fake_solve(overfill))
-    r = allocate(SMALL, AllocationSettings())
+    r = allocate(SMALL, AllocationSettings(method="whole_model"))
     assert r.stats.fell_back and "rejected" in r.stats.message
+    Referee(SMALL, AllocationSettings()).check(r)
+
+
+def test_an_infeasible_pattern_plan_is_rejected_for_the_baseline(monkeypatch):
+    real = allocate_module.solve_patterns
+
+    def overfilled(c, start, settings):
+        run = real(c, start, settings)
+        every = c.candidates.select("cand_idx", quantity=pl.col("ub").cast(pl.Int64))
+        return replace(run, fills=every)
+
+    monkeypatch.setattr(allocate_module, "solve_patterns", overfilled)
+    r = allocate(SMALL, AllocationSettings(mip_gap=0.5))
+    assert r.stats.fell_back and "rejected" in r.stats.message
+    assert r.stats.objective == pytest.approx(r.baseline.stats.objective)
     Referee(SMALL, AllocationSettings()).check(r)
 
 
 def test_a_solver_plan_worse_than_the_baseline_is_not_kept(monkeypatch):
     monkeypatch.setattr(allocate_module, "solve", _fake_solve(lambda a, s: np.zeros(a.n_cols)))
-    r = allocate(SMALL, AllocationSettings())
+    r = allocate(SMALL, AllocationSettings(method="whole_model"))
     assert not r.stats.fell_back and "rule-based plan" in r.stats.message
     assert r.stats.objective == pytest.approx(r.baseline.stats.objective)
 
@@ -205,8 +220,11 @@ def test_an_unknown_solver_is_a_clear_error():
         allocate(SMALL, AllocationSettings(solver="gurobi"))
 
 
-def test_candidate_pruning_keeps_the_baseline_reachable():
-    settings = AllocationSettings(candidates_per_line=1)
-    r = allocate(SMALL, settings)
-    Referee(SMALL, settings).check(r)
-    assert r.stats.objective <= r.baseline.stats.objective + 1e-6
+def test_the_whole_model_and_the_patterns_agree_on_a_small_run():
+    exact = AllocationSettings(mip_gap=0.0, time_limit_s=120)
+    whole = allocate(SMALL, exact.with_(method="whole_model"))
+    patterns = allocate(SMALL, exact)
+    for r in (whole, patterns):
+        Referee(SMALL, exact).check(r)
+        assert r.stats.objective <= r.baseline.stats.objective + 1e-6
+    assert patterns.stats.objective == pytest.approx(whole.stats.objective, rel=1e-6)
