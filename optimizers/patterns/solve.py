@@ -146,7 +146,7 @@ def solve_problems(
         op,
         rows,
         [patterns_from_take(op, start_take, start_orders)],
-        tolerance=min(1e-4, settings.mip_gap / 10),
+        tolerance=min(1e-5, settings.mip_gap / 10),
         time_limit=GENERATION_SHARE * time_limit,
         threads=settings.threads,
         max_rounds=PRICING_ROUNDS,
