@@ -98,19 +98,19 @@ def _patterns(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -
     spent = sum(run.seconds.values())
     plan_obj = objective_terms(c, run.fills)["objective"]
     run_gap = gap(plan_obj, run.bound)
-    found = Found(
-        run.fills,
-        RunStatus.OPTIMAL if run_gap is not None and run_gap <= settings.mip_gap else "",
-        run.describe(),
-        run.bound,
-        run.seconds["problems"],
-        spent - run.seconds["problems"],
-    )
-    if found.status or c.candidates.height > WHOLE_MODEL_CANDIDATES:
-        return replace(found, status=found.status or RunStatus.FEASIBLE)
+    proven = run_gap is not None and run_gap <= settings.mip_gap
     left = settings.time_limit_s - spent
-    if left <= 0:
-        return replace(found, status=RunStatus.TIME_LIMIT)
+    too_big = c.candidates.height > WHOLE_MODEL_CANDIDATES
+    if proven or too_big or left <= 0:
+        unproven = RunStatus.FEASIBLE if too_big else RunStatus.TIME_LIMIT
+        return Found(
+            run.fills,
+            RunStatus.OPTIMAL if proven else unproven,
+            run.describe(),
+            run.bound,
+            run.seconds["problems"],
+            spent - run.seconds["problems"],
+        )
     closed = _whole_model(c, settings.with_(time_limit_s=left), run.fills, run.bound)
     better = closed.fills is not None and (
         objective_terms(c, closed.fills)["objective"] < plan_obj - 1e-9
@@ -120,8 +120,8 @@ def _patterns(c: Candidates, settings: AllocationSettings, base: pl.DataFrame) -
         closed.status,
         run.describe() + "; then the whole model's MIP: " + (closed.message or closed.status),
         closed.bound,
-        found.build_seconds + closed.build_seconds,
-        found.solve_seconds + closed.solve_seconds,
+        run.seconds["problems"] + closed.build_seconds,
+        spent - run.seconds["problems"] + closed.solve_seconds,
     )
 
 

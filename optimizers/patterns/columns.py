@@ -72,16 +72,24 @@ def _finite_dot(price: np.ndarray, row_of_key: np.ndarray, cap: np.ndarray) -> f
     return float(price[has] @ cap[row_of_key[has]])
 
 
+def potential_use(
+    op: OrderProblems, n_atp: int, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The most the candidates could take of each key: stock, shipped units, shipped orders."""
+    ship = op.ship
+    atp = np.bincount(op.atp, weights=op.ub, minlength=n_atp)
+    units = np.bincount(op.node[ship], weights=op.ub[ship], minlength=n_nodes)
+    pairs = np.unique(op.pair[op.group][ship])
+    orders = np.bincount(op.pair_node[pairs], minlength=n_nodes).astype(np.float64)
+    return atp, units, orders
+
+
 def coupling_rows(
     op: OrderProblems, atp_value: np.ndarray, cap_units: np.ndarray, cap_orders: np.ndarray
 ) -> CouplingRows:
     """Rows for the keys whose candidates could exceed the capacity together."""
     n_atp, n_nodes = len(atp_value), len(cap_units)
-    ship = op.ship
-    most_atp = np.bincount(op.atp, weights=op.ub, minlength=n_atp)
-    most_units = np.bincount(op.node[ship], weights=op.ub[ship], minlength=n_nodes)
-    ship_pairs = np.unique(op.pair[op.group][ship])
-    most_orders = np.bincount(op.pair_node[ship_pairs], minlength=n_nodes)
+    most_atp, most_units, most_orders = potential_use(op, n_atp, n_nodes)
     units_cap = np.where(cap_units >= NO_LIMIT, np.inf, cap_units.astype(np.float64))
     rows = [
         np.flatnonzero(most_atp > atp_value),
@@ -123,6 +131,12 @@ class Patterns:
             np.concatenate([p.cand for p in parts]),
             np.concatenate([p.qty for p in parts]),
         )
+
+    def units(self, n_cands: int) -> np.ndarray:
+        """Per candidate: the units these patterns (one per order at most) take."""
+        take = np.zeros(n_cands, dtype=np.int64)
+        take[self.cand] = self.qty
+        return take
 
     def take(self, idx: np.ndarray) -> Patterns:
         """The patterns at positions ``idx``, in that order."""

@@ -135,8 +135,7 @@ def _from_interior(op: OrderProblems, master: Master, room: Room, mip_gap: float
         chosen = cols[~settled]
     pats, _ = master.all_patterns()
     picked = pats.take(np.concatenate([np.asarray(fixed_cols, dtype=np.int64), chosen]))
-    take = np.zeros(op.n_cands, dtype=np.int64)
-    take[picked.cand] = picked.qty
+    take = picked.units(op.n_cands)
     seq = np.concatenate([orders[settled], orders[~settled]])
     placed = place(op, room.copy(), seq, take)
     return Dive(placed, 0, 0, whole, contested, how)
@@ -179,13 +178,11 @@ def dive(op: OrderProblems, rows: CouplingRows, master: Master, room: Room, mip_
         by = np.lexsort((orders, -value))
         pats, _ = master.all_patterns()
         picked = pats.take(np.concatenate([np.asarray(fixed_cols, dtype=np.int64), cols[by]]))
-        take = np.zeros(op.n_cands, dtype=np.int64)
-        take[picked.cand] = picked.qty
+        take = picked.units(op.n_cands)
         seq = np.concatenate([master.column_orders()[fixed_cols], orders[by]])
         placed = place(op, room.copy(), seq.astype(np.int64), take)
         return Dive(placed, steps, added, max(whole_at_start, 0), contested, how)
     pats, _ = master.all_patterns()
     final = pats.take(np.asarray(fixed_cols, dtype=np.int64))
-    take = np.zeros(op.n_cands, dtype=np.int64)
-    take[final.cand] = final.qty
+    take = final.units(op.n_cands)
     return Dive(take, steps, added, max(whole_at_start, 0), contested, how)

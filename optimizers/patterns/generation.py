@@ -10,10 +10,6 @@ patterns satisfy exactly), so the best L seen is a bound valid for the whole pro
 candidate of every order is priced, none is left out. The rounds stop when the master LP and
 the bound meet (``tolerance``), when no pattern improves, or after ``max_rounds`` rounds:
 on work done, so the same inputs stop at the same place. The time limit is only a safety net.
-
-Prices are smoothed towards the best bound's (Wentges): pricing at a point between the best
-prices so far and the LP's steadies the duals, which otherwise jump between rounds; a round
-whose smoothed prices find nothing new is priced again at the LP's own.
 """
 
 from __future__ import annotations
@@ -36,7 +32,6 @@ from optimizers.patterns.pricing import Priced, price_orders
 from optimizers.patterns.problem import OrderProblems
 
 MAX_ROUNDS = 40
-SMOOTHING = 0.0
 # Up to this many coupling rows in the master, rounds re-solve by dual simplex from the last
 # basis; above, by interior point (measured on 20k-line waves: simplex 0.1-0.3 s a round with
 # 1,100 rows, 20-30 s with 3,800 where interior point takes 1.5-3.5 s).
@@ -64,15 +59,6 @@ def lagrangian_bound(
     candidates, pruned ones too), less what the prices charge for the capacities."""
     lower = np.minimum(priced.lower, op.pruned_lower(prices.rate(op)))
     return op.offset + float(lower.sum()) - prices.charge(rows)
-
-
-def _mix(a: Prices, b: Prices, weight: float) -> Prices:
-    """weight·a + (1 - weight)·b."""
-    return Prices(
-        weight * a.atp + (1 - weight) * b.atp,
-        weight * a.units + (1 - weight) * b.units,
-        weight * a.orders + (1 - weight) * b.orders,
-    )
 
 
 def generate(
@@ -103,24 +89,18 @@ def generate(
     while rounds < max_rounds and time.perf_counter() - t0 < time_limit:
         if lp - best <= tolerance * max(abs(lp), 1.0):
             break
-        lp_prices = Prices.of_rows(rows, sol.row_price)
-        added = 0
-        for weight in (SMOOTHING, 0.0) if np.isfinite(best) else (0.0,):
-            at = _mix(best_prices, lp_prices, weight)
-            priced = price_orders(op, at.rate(op), at.pair_ship(op))
-            bound = lagrangian_bound(op, rows, at, priced)
-            if bound > best:
-                best, best_prices, cut = bound, at, int(priced.cut.sum())
-            found = patterns_from_take(op, priced.take, np.arange(op.n_orders))
-            costs = pattern_costs(op, found)
-            keep = np.flatnonzero(master.reduced_costs_of(found, costs, sol) < -1e-6)
-            if len(keep):
-                master.add(found.take(keep), costs[keep])
-                master.separate_by(len(keep), sol.value)
-                added += len(keep)
-                break
-        if added == 0:
+        at = Prices.of_rows(rows, sol.row_price)
+        priced = price_orders(op, at.rate(op), at.pair_ship(op))
+        bound = lagrangian_bound(op, rows, at, priced)
+        if bound > best:
+            best, best_prices, cut = bound, at, int(priced.cut.sum())
+        found = patterns_from_take(op, priced.take, np.arange(op.n_orders))
+        costs = pattern_costs(op, found)
+        keep = np.flatnonzero(master.reduced_costs_of(found, costs, sol) < -1e-6)
+        if len(keep) == 0:
             break  # nothing prices out at the LP's own duals: the master LP is optimal
+        master.add(found.take(keep), costs[keep])
+        master.separate_by(len(keep), sol.value)
         sol = master.solve()
         lp, rounds = sol.objective + op.offset, rounds + 1
     return Generation(master, sol, best, best_prices, lp, rounds, cut, time.perf_counter() - t0)

@@ -152,6 +152,28 @@ def _place(seq, proposal, order_lines, line_cands, unit_obj, atp, node, ship, gr
              atp_left, units_left, orders_left)  # fmt: skip
 
 
+@numba.njit(cache=True, nogil=True)
+def _respond(o, take, trial, cap, no_price, order_lines, order_groups, parcel_limit, line_cands,
+             qty, bo, group, unit_obj, ub, atp, node, ship, package, group_ship, pair, handling,
+             pair_node, atp_left, units_left, orders_left, node_limit):  # fmt: skip
+    """Order o's best pattern within what is left (into ``trial``), committed; its cost."""
+    lo, hi = order_lines[o], order_lines[o + 1]
+    c0, c1 = line_cands[lo], line_cands[hi]
+    _caps(o, order_lines, line_cands, ub, atp, node, ship, atp_left, units_left, orders_left,
+          cap)  # fmt: skip
+    for j in range(c0, c1):
+        trial[j] = 0
+    _price_one(lo, hi, c0, c1, order_groups[o], order_groups[o + 1], parcel_limit[o],
+               line_cands, qty, bo, group, unit_obj, cap, package, group_ship, pair, handling,
+               no_price, node_limit, trial)  # fmt: skip
+    _fit(o, trial, order_lines, line_cands, unit_obj, atp, node, ship, group, pair, pair_node,
+         atp_left, units_left, orders_left)  # fmt: skip
+    _use(o, trial, -1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
+         atp_left, units_left, orders_left)  # fmt: skip
+    return _order_cost(o, trial, order_lines, line_cands, qty, bo, group, unit_obj, package,
+                       pair, handling)  # fmt: skip
+
+
 @numba.njit(cache=True)
 def _improve(
     seq, passes, order_lines, order_groups, parcel_limit, line_cands, qty, bo, group, unit_obj,
@@ -161,33 +183,28 @@ def _improve(
     cap = np.zeros(len(take), dtype=np.int64)
     trial = np.zeros(len(take), dtype=np.int64)
     no_price = np.zeros(len(handling))
+    args = (order_lines, order_groups, parcel_limit, line_cands, qty, bo, group, unit_obj, ub,
+            atp, node, ship, package, group_ship, pair, handling, pair_node, atp_left,
+            units_left, orders_left, node_limit)  # fmt: skip
     moves = 0
     for _ in range(passes):
         changed = 0
         for o in seq:
-            lo, hi = order_lines[o], order_lines[o + 1]
-            c0, c1 = line_cands[lo], line_cands[hi]
+            c0, c1 = line_cands[order_lines[o]], line_cands[order_lines[o + 1]]
             before = _order_cost(o, take, order_lines, line_cands, qty, bo, group, unit_obj,
                                  package, pair, handling)  # fmt: skip
             _use(o, take, 1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
                  atp_left, units_left, orders_left)  # fmt: skip
-            _caps(o, order_lines, line_cands, ub, atp, node, ship, atp_left, units_left,
-                  orders_left, cap)  # fmt: skip
-            for j in range(c0, c1):
-                trial[j] = 0
-            _price_one(lo, hi, c0, c1, order_groups[o], order_groups[o + 1], parcel_limit[o],
-                       line_cands, qty, bo, group, unit_obj, cap, package, group_ship, pair,
-                       handling, no_price, node_limit, trial)  # fmt: skip
-            _fit(o, trial, order_lines, line_cands, unit_obj, atp, node, ship, group, pair,
-                 pair_node, atp_left, units_left, orders_left)  # fmt: skip
-            after = _order_cost(o, trial, order_lines, line_cands, qty, bo, group, unit_obj,
-                                package, pair, handling)  # fmt: skip
+            after = _respond(o, take, trial, cap, no_price, *args)  # commits the trial
             if after < before - 1e-9:
                 for j in range(c0, c1):
                     take[j] = trial[j]
                 changed += 1
-            _use(o, take, -1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
-                 atp_left, units_left, orders_left)  # fmt: skip
+            else:  # keep the order's pattern: give the trial back, take the pattern again
+                _use(o, trial, 1, order_lines, line_cands, atp, node, ship, group, pair,
+                     pair_node, atp_left, units_left, orders_left)  # fmt: skip
+                _use(o, take, -1, order_lines, line_cands, atp, node, ship, group, pair,
+                     pair_node, atp_left, units_left, orders_left)  # fmt: skip
         moves += changed
         if changed == 0:
             break
@@ -247,28 +264,6 @@ def caps_of(op: OrderProblems, room: Room) -> np.ndarray:
     cap = np.minimum(op.ub, room.atp[op.atp])
     ship_cap = np.where(room.orders[op.node] > 0, room.units[op.node], 0)
     return np.maximum(np.where(op.ship, np.minimum(cap, ship_cap), cap), 0)
-
-
-@numba.njit(cache=True, nogil=True)
-def _respond(o, take, trial, cap, no_price, order_lines, order_groups, parcel_limit, line_cands,
-             qty, bo, group, unit_obj, ub, atp, node, ship, package, group_ship, pair, handling,
-             pair_node, atp_left, units_left, orders_left, node_limit):  # fmt: skip
-    """Order o's best pattern within what is left (into ``trial``), committed; its cost."""
-    lo, hi = order_lines[o], order_lines[o + 1]
-    c0, c1 = line_cands[lo], line_cands[hi]
-    _caps(o, order_lines, line_cands, ub, atp, node, ship, atp_left, units_left, orders_left,
-          cap)  # fmt: skip
-    for j in range(c0, c1):
-        trial[j] = 0
-    _price_one(lo, hi, c0, c1, order_groups[o], order_groups[o + 1], parcel_limit[o],
-               line_cands, qty, bo, group, unit_obj, cap, package, group_ship, pair, handling,
-               no_price, node_limit, trial)  # fmt: skip
-    _fit(o, trial, order_lines, line_cands, unit_obj, atp, node, ship, group, pair, pair_node,
-         atp_left, units_left, orders_left)  # fmt: skip
-    _use(o, trial, -1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
-         atp_left, units_left, orders_left)  # fmt: skip
-    return _order_cost(o, trial, order_lines, line_cands, qty, bo, group, unit_obj, package,
-                       pair, handling)  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -342,42 +337,3 @@ def exchange(
             NODE_LIMIT,
         )
     )
-
-
-@numba.njit(cache=True)
-def _insert_priced(
-    seq, rate, pair_extra, order_lines, order_groups, parcel_limit, line_cands, qty, bo, group,
-    unit_obj, ub, atp, node, ship, package, group_ship, pair, handling, pair_node, atp_left,
-    units_left, orders_left, take, node_limit,
-):  # fmt: skip
-    cap = np.zeros(len(take), dtype=np.int64)
-    for o in seq:
-        lo, hi = order_lines[o], order_lines[o + 1]
-        c0, c1 = line_cands[lo], line_cands[hi]
-        _use(o, take, 1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
-             atp_left, units_left, orders_left)  # fmt: skip
-        _caps(o, order_lines, line_cands, ub, atp, node, ship, atp_left, units_left,
-              orders_left, cap)  # fmt: skip
-        for j in range(c0, c1):
-            take[j] = 0
-        _price_one(lo, hi, c0, c1, order_groups[o], order_groups[o + 1], parcel_limit[o],
-                   line_cands, qty, bo, group, rate, cap, package, group_ship, pair, handling,
-                   pair_extra, node_limit, take)  # fmt: skip
-        _fit(o, take, order_lines, line_cands, unit_obj, atp, node, ship, group, pair,
-             pair_node, atp_left, units_left, orders_left)  # fmt: skip
-        _use(o, take, -1, order_lines, line_cands, atp, node, ship, group, pair, pair_node,
-             atp_left, units_left, orders_left)  # fmt: skip
-
-
-def insert_priced(
-    op: OrderProblems, room: Room, take: np.ndarray, seq: np.ndarray, rate: np.ndarray,
-    pair_extra: np.ndarray,
-) -> None:  # fmt: skip
-    """Re-plan the orders of ``seq`` one by one at priced rates within what is left."""
-    _insert_priced(
-        seq.astype(np.int64), np.ascontiguousarray(rate, dtype=np.float64),
-        np.ascontiguousarray(pair_extra, dtype=np.float64), op.order_lines, op.order_groups,
-        op.parcel_limit, op.line_cands, op.qty, op.backorder, op.group, op.unit_obj, op.ub,
-        op.atp, op.node, op.ship, op.package, op.group_ship, op.pair, op.handling,
-        op.pair_node, room.atp, room.units, room.orders, take, NODE_LIMIT,
-    )  # fmt: skip

@@ -33,6 +33,7 @@ from optimizers.patterns.columns import (
     fills_of,
     pattern_costs,
     patterns_from_take,
+    potential_use,
 )
 from optimizers.patterns.generation import lagrangian_bound
 from optimizers.patterns.local import improve, place, room_of
@@ -87,21 +88,6 @@ def _divided(cap: np.ndarray, demand: np.ndarray) -> np.ndarray:
     return np.where(finite, share, np.inf)
 
 
-def _demand(op: OrderProblems, n_atp: int, n_nodes: int) -> tuple[np.ndarray, ...]:
-    """What a part's candidates could take of each key: stock, shipped units, orders."""
-    ship = op.ship
-    atp = np.bincount(op.atp, weights=op.ub, minlength=n_atp)
-    units = np.bincount(op.node[ship], weights=op.ub[ship], minlength=n_nodes)
-    pairs = np.unique(op.pair[op.group][ship])
-    orders = np.bincount(op.pair_node[pairs], minlength=n_nodes).astype(np.float64)
-    return atp, units, orders
-
-
-def _global_positions(op: OrderProblems, part: OrderProblems) -> np.ndarray:
-    by = np.argsort(op.cand)
-    return by[np.searchsorted(op.cand[by], part.cand)]
-
-
 def solve_in_parts(
     c: Candidates,
     op: OrderProblems,
@@ -114,7 +100,7 @@ def solve_in_parts(
     t0 = time.perf_counter()
     n_parts = int(np.ceil(op.n_orders / PART_ORDERS))
     problems = [order_problems(part) for part in _parts(c, n_parts)]
-    demand = [_demand(p, len(caps.atp), len(caps.units)) for p in problems]
+    demand = [potential_use(p, len(caps.atp), len(caps.units)) for p in problems]
     shares = [
         _divided(cap, np.stack([d[i] for d in demand]))
         for i, cap in enumerate((caps.atp, caps.units, caps.orders))
@@ -123,7 +109,7 @@ def solve_in_parts(
     take = np.zeros(op.n_cands, dtype=np.int64)
     solved: list[Solved] = []
     for k, part in enumerate(problems):
-        at = _global_positions(op, part)
+        at = op.positions(part.cand)
         part_caps = Capacities(shares[0][k], shares[1][k], shares[2][k])
         one = solve_problems(
             part, part_caps, start_take[at], settings, settings.time_limit_s / n_parts

@@ -69,6 +69,11 @@ class OrderProblems:
         line_order = np.repeat(np.arange(self.n_orders), np.diff(self.order_lines))
         return line_order[per_line]
 
+    def positions(self, cand_idx: np.ndarray) -> np.ndarray:
+        """Where candidates (by ``cand_idx``, all of them present) sit in these arrays."""
+        by = np.argsort(self.cand)
+        return by[np.searchsorted(self.cand[by], cand_idx)]
+
     def pruned_lower(self, rate: np.ndarray) -> np.ndarray:
         """Per order: a lower bound on its cheapest pattern over *all* its candidates, the
         ones pruned at generation included (inf for orders that lost none).

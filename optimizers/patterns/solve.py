@@ -78,9 +78,7 @@ def _take_of(op: OrderProblems, fills: pl.DataFrame) -> np.ndarray:
     """Per-candidate units (OrderProblems order) of a plan given as fills."""
     take = np.zeros(op.n_cands, dtype=np.int64)
     if fills.height:
-        by = np.argsort(op.cand)
-        at = by[np.searchsorted(op.cand[by], fills["cand_idx"].to_numpy())]
-        take[at] = fills["quantity"].to_numpy()
+        take[op.positions(fills["cand_idx"].to_numpy())] = fills["quantity"].to_numpy()
     return take
 
 
@@ -160,8 +158,7 @@ def solve_problems(
     plan = patterns_from_take(op, polished.take, np.arange(op.n_orders))
     left = time_limit - (t3 - t0)
     plan, mip = _master_mip(op, gen.master, plan, gen.bound, settings.mip_gap, left)
-    take = np.zeros(op.n_cands, dtype=np.int64)
-    take[plan.cand] = plan.qty
+    take = plan.units(op.n_cands)
     return Solved(
         take,
         gen,
