@@ -56,16 +56,27 @@ def state_of() -> pl.Expr:
     )
 
 
+def _with_committed(lines: pl.DataFrame, commitments: pl.DataFrame) -> pl.DataFrame:
+    """Lines with ``committed_open`` and ``committed_shipped``: their commitments' totals."""
+    per_line = commitments.group_by(LINE).agg(
+        committed_open=pl.col("open").sum(), committed_shipped=pl.col("shipped").sum()
+    )
+    return lines.join(per_line, on=LINE, how="left").with_columns(
+        pl.col("committed_open", "committed_shipped").fill_null(0)
+    )
+
+
 def refreshed(lines: pl.DataFrame, commitments: pl.DataFrame, at: datetime) -> pl.DataFrame:
     """Lines with instructed_open and shipped recounted from the commitments, open =
     ordered - cancelled - shipped - instructed_open, and the state; ``updated_at`` is set
     where anything changed."""
-    per_line = commitments.group_by(LINE).agg(io=pl.col("open").sum(), sh=pl.col("shipped").sum())
-    joined = lines.join(per_line, on=LINE, how="left").with_columns(pl.col("io", "sh").fill_null(0))
-    changed = (pl.col("io") != pl.col("instructed_open")) | (pl.col("sh") != pl.col("shipped"))
+    joined = _with_committed(lines, commitments)
+    changed = (pl.col("committed_open") != pl.col("instructed_open")) | (
+        pl.col("committed_shipped") != pl.col("shipped")
+    )
     out = joined.with_columns(
-        instructed_open=pl.col("io"),
-        shipped=pl.col("sh"),
+        instructed_open=pl.col("committed_open"),
+        shipped=pl.col("committed_shipped"),
         updated_at=pl.when(changed)
         .then(pl.lit(at, LINE_STATUS_SCHEMA["updated_at"]))
         .otherwise(pl.col("updated_at")),
@@ -78,13 +89,9 @@ def refreshed(lines: pl.DataFrame, commitments: pl.DataFrame, at: datetime) -> p
 def identity_breaks(book: OrderBook) -> pl.DataFrame:
     """Lines whose units do not add up (or go negative, or disagree with the commitments);
     empty when the book is sound."""
-    per_line = book.commitments.group_by(LINE).agg(
-        committed_open=pl.col("open").sum(), committed_shipped=pl.col("shipped").sum()
-    )
     units_ok = pl.all_horizontal(pl.col(c) >= 0 for c in ("ordered", *UNITS))
     return (
-        book.lines.join(per_line, on=LINE, how="left")
-        .with_columns(pl.col("committed_open", "committed_shipped").fill_null(0))
+        _with_committed(book.lines, book.commitments)
         .filter(
             (pl.col("ordered") != pl.sum_horizontal(*UNITS))
             | ~units_ok
