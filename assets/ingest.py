@@ -23,7 +23,10 @@ FILES_READABLE = "inbox_files_readable"
         dg.AssetCheckSpec(
             FILES_READABLE,
             asset="partner_files",
-            description="Warns when a new inbox file is unreadable or of an unknown kind.",
+            description=(
+                "Warns when a new inbox file is refused at the boundary, unreadable or of an "
+                "unknown kind."
+            ),
         )
     ],
 )
@@ -33,7 +36,7 @@ def partner_files(
     """Scan the inbox once; a file already in the ledger (same sha256) is skipped."""
     quarantine = Path(warehouse.path).parent / QUARANTINE_FOLDER
     with warehouse.connect() as con:
-        scan = ingest_inbox(con, Path(inbox.path), quarantine, context.run.run_id)
+        scan = ingest_inbox(con, Path(inbox.path), quarantine, context.run.run_id, inbox.rules())
     files = pl.DataFrame(
         [(f.name, f.kind, f.status, f.rows_read, f.message) for f in scan.recorded],
         schema=["file", "kind", "status", "rows_read", "message"],
@@ -42,16 +45,23 @@ def partner_files(
     troubled = files.filter(pl.col("status") != "pending")
     context.log.info(
         f"{len(scan.recorded)} new file(s), {len(scan.skipped)} already ingested, "
-        f"{troubled.height} unreadable or of unknown kind"
+        f"{troubled.height} refused, unreadable or of unknown kind, "
+        f"{len(scan.deferred)} still being written (left for the next run)"
     )
+    deferred = pl.DataFrame(scan.deferred, schema=["file", "why"], orient="row")
+    for name, why in scan.deferred:
+        context.log.warning(f"{name}: {why}; a later run takes it")
     return dg.MaterializeResult(
         metadata={
             "new_files": len(scan.recorded),
             "skipped_already_ingested": len(scan.skipped),
             "unreadable": scan.count("unreadable"),
             "unknown_kind": scan.count("unknown_kind"),
+            "refused": scan.count("refused"),
+            "still_being_written": len(scan.deferred),
             "rows_read": int(files["rows_read"].sum() or 0),
             "files": dg.MetadataValue.md(markdown_table(files)),
+            "deferred_files": dg.MetadataValue.md(markdown_table(deferred)),
             "inbox": dg.MetadataValue.path(inbox.path),
         },
         check_results=[

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from pydantic import Field
 
+from contracts.inbox import DEFAULT_MAX_FILE_MB, DEFAULT_QUIET_SECONDS, InboxRules
 from warehouse.connection import open_warehouse
+
+OMNIROUTE_MAX = f"{DEFAULT_MAX_FILE_MB} MB, env OMNIROUTE_MAX_FILE_MB"
 
 if TYPE_CHECKING:
     import duckdb
@@ -29,9 +32,24 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class InboxResource(dg.ConfigurableResource):
-    """The folder partners drop CSV/Parquet files into."""
+    """The folder partners drop CSV/Parquet files into, and the limits of that boundary."""
 
     path: str = Field(description="Folder holding the partner files (orders*, stock*, ...).")
+    max_file_mb: float | None = Field(
+        default=None,
+        description=f"Largest file taken, in MB (default {OMNIROUTE_MAX}); larger are refused.",
+    )
+    quiet_seconds: float | None = Field(
+        default=None,
+        description=(
+            "A file is taken once unchanged for this long (default "
+            f"{DEFAULT_QUIET_SECONDS:g} s): files still being written wait for a later run."
+        ),
+    )
+
+    def rules(self) -> InboxRules:
+        """The boundary's limits: these fields over the environment over the defaults."""
+        return InboxRules.from_env(max_file_mb=self.max_file_mb, quiet_seconds=self.quiet_seconds)
 
 
 class OutboxResource(dg.ConfigurableResource):

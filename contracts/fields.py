@@ -47,12 +47,37 @@ class Field:
         return self.name + RAW_SUFFIX
 
 
-def _money(name: str) -> Field:
-    return Field(name, "number", min=0)
+# Plausible upper bounds: values above them are typing or unit errors (cents for dollars, grams
+# for kilograms, 9e18), and they would wreck the solver's numerics (a 1e308 cost makes every
+# other cost vanish beside it). Generous on purpose: no real business is near any of them.
+MAX_UNITS = 10_000_000  # stock and capacity of one node
+MAX_LINE_UNITS = 100_000  # units of one order line, shipment, rejection or cancellation
+MAX_LINE_NO = 100_000
+MAX_PRICE = 1_000_000.0  # one unit's price or cost
+MAX_FEE = 10_000.0  # a handling or parcel fee, a per-kg rate
+MAX_WEIGHT_KG = 10_000.0  # one unit
+MAX_DAYS = 365
+MAX_DISTANCE_KM = 20_040.0  # half the equator: no two places on Earth are farther apart
+
+
+def _money(name: str, max: float = MAX_FEE) -> Field:
+    return Field(name, "number", min=0, max=max)
 
 
 def _days(name: str, required: bool = True) -> Field:
-    return Field(name, "int", required=required, min=0)
+    return Field(name, "int", required=required, min=0, max=MAX_DAYS)
+
+
+def _units(name: str, required: bool = True, default: object = None) -> Field:
+    return Field(name, "int", required=required, min=0, max=MAX_UNITS, default=default)
+
+
+def _line_units(name: str, required: bool = True) -> Field:
+    return Field(name, "int", required=required, min=0, min_inclusive=False, max=MAX_LINE_UNITS)
+
+
+def _line_no(required: bool = True) -> Field:
+    return Field("line_no", "int", required=required, min=1, max=MAX_LINE_NO)
 
 
 CONTRACT: dict[str, tuple[Field, ...]] = {
@@ -62,8 +87,8 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
         Field("name", "text"),
         Field("latitude", "number", min=-90, max=90),
         Field("longitude", "number", min=-180, max=180),
-        Field("ship_capacity_units", "int", min=0),
-        Field("ship_capacity_orders", "int", required=False, min=0),
+        _units("ship_capacity_units"),
+        _units("ship_capacity_orders", required=False),
         Field("supports_ship", "bool"),
         Field("supports_pickup", "bool"),
         _money("handling_cost_per_order"),
@@ -73,20 +98,20 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
     "products": (
         Field("sku", "id"),
         Field("name", "text"),
-        _money("unit_cost"),
-        Field("weight_kg", "number", min=0, min_inclusive=False),
+        _money("unit_cost", MAX_PRICE),
+        Field("weight_kg", "number", min=0, min_inclusive=False, max=MAX_WEIGHT_KG),
     ),
     "stock": (
         Field("node_id", "id"),
         Field("sku", "id"),
-        Field("on_hand", "int", min=0),
-        Field("reserved", "int", min=0),
-        Field("safety_stock", "int", required=False, min=0, default=0),
+        _units("on_hand"),
+        _units("reserved"),
+        _units("safety_stock", required=False, default=0),
         Field("snapshot_at", "timestamp"),
     ),
     "rates": (
         Field("service_level", "enum", values=SERVICE_LEVELS),
-        Field("max_distance_km", "number", min=0, min_inclusive=False),
+        Field("max_distance_km", "number", min=0, min_inclusive=False, max=MAX_DISTANCE_KM),
         _money("cost_per_package"),
         _money("cost_per_kg"),
         _days("transit_days"),
@@ -108,14 +133,14 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
     ),
     "orders": (
         Field("order_id", "id"),
-        Field("line_no", "int", min=1),
+        _line_no(),
         Field("channel", "enum", values=CHANNELS),
         Field("ordered_at", "timestamp"),
         Field("customer_id", "id"),
         Field("customer_email", "email", required=False),
         Field("sku", "id"),
-        Field("quantity", "int", min=0, min_inclusive=False),
-        _money("unit_price"),
+        _line_units("quantity"),
+        _money("unit_price", MAX_PRICE),
         Field("fulfillment_method", "enum", values=METHODS),
         Field("pickup_node_id", "id", required=False),  # required on pickup lines
         Field("service_level", "enum", required=False, values=SERVICE_LEVELS, default="standard"),
@@ -133,9 +158,9 @@ CONTRACT |= {
     "shipments": (
         Field("shipment_id", "id"),
         Field("order_id", "id"),
-        Field("line_no", "int", min=1),
+        _line_no(),
         Field("node_id", "id"),
-        Field("quantity", "int", min=0, min_inclusive=False),
+        _line_units("quantity"),
         Field("shipped_at", "timestamp"),
         Field("tracking_id", "text", required=False),
         Field("carrier", "text", required=False),
@@ -143,17 +168,17 @@ CONTRACT |= {
     # A node cannot fill what it was told (short pick, damage, store too busy).
     "rejections": (
         Field("order_id", "id"),
-        Field("line_no", "int", min=1),
+        _line_no(),
         Field("node_id", "id"),
-        Field("quantity", "int", min=0, min_inclusive=False),
+        _line_units("quantity"),
         Field("rejected_at", "timestamp"),
         Field("reason", "text", required=False),
     ),
     # The customer or channel cancels: empty line_no = every line, empty quantity = all.
     "cancellations": (
         Field("order_id", "id"),
-        Field("line_no", "int", required=False, min=1),
-        Field("quantity", "int", required=False, min=0, min_inclusive=False),
+        _line_no(required=False),
+        _line_units("quantity", required=False),
         Field("cancelled_at", "timestamp"),
         Field("reason", "text", required=False),
     ),
@@ -176,6 +201,23 @@ _DTYPES: dict[str, pl.DataType] = {
     "bool": pl.Boolean(),
     "timestamp": STAGING_SCHEMAS["stock"]["snapshot_at"],
 }
+
+
+def bound_text(value: float) -> str:
+    """A bound as partners read it: ``10,000,000``, ``0.5``, ``-90``."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
+def upper_bounds_markdown() -> str:
+    """The contract's plausible upper bounds as the README's table (a test keeps them equal)."""
+    rows: dict[tuple[str, float], list[str]] = {}
+    for kind, fields in CONTRACT.items():
+        for f in fields:
+            if f.max is not None and f.min is not None and f.min >= 0:
+                rows.setdefault((f.name, f.max), []).append(kind)
+    lines = ["| column | in | at most |", "|---|---|---|"]
+    lines += [f"| `{n}` | {', '.join(k)} | {bound_text(m)} |" for (n, m), k in rows.items()]
+    return "\n".join(lines)
 
 
 def field(kind: str, name: str) -> Field:

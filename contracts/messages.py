@@ -13,13 +13,29 @@ def problem_lines(problems: pl.DataFrame, label: str | None = None) -> list[str]
     lines = []
     for row in problems.iter_rows(named=True):
         column = row["column"] or "(record)"
-        got = f" (got {row['value']!r})" if row["value"] is not None else ""
+        got = f" (got {shown(row['value'])})" if row["value"] is not None else ""
         where = "every row" if row["row_number"] is None else f"row {row['row_number']}"
         lines.append(
             f"{label or row['source_file']}: {where}: column {column}: "
             f"rule {row['rule']}: {row['message']}{got}"
         )
     return lines
+
+
+SHOWN_CHARACTERS = 80
+
+
+def cut(value: str | None) -> str | None:
+    """A cell cut to the characters a message quotes (``value_length`` says how long it was)."""
+    return None if value is None else value[:SHOWN_CHARACTERS]
+
+
+def shown(value: str) -> str:
+    """A cell as a message quotes it: at most 80 characters, the length said when cut (a
+    100 KB cell stays whole in quarantine, not in every line of a report)."""
+    if len(value) <= SHOWN_CHARACTERS:
+        return repr(value)
+    return f"{value[:SHOWN_CHARACTERS]!r}... ({len(value):,} characters)"
 
 
 def collapse_missing_columns(problems: pl.DataFrame) -> pl.DataFrame:

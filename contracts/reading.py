@@ -1,22 +1,24 @@
 """Reading a partner file (CSV or Parquet) into an all-string raw frame, losing no record.
 
-Every data record becomes one row with its 1-based ``row_number``; a CSV record with too
-many or too few fields is kept as a row with a ``read_error`` so validation can reject it
-rather than the reader crash. A file that cannot be read at all raises ``UnreadableFileError``.
+Every data record becomes one row with its 1-based ``row_number`` (data records: the header
+and blank lines are not rows) and, for CSV, the physical ``line_number`` it starts on and its
+``line_count``. A broken CSV record (wrong field count, stray quote, bare CR, NUL) is kept as
+a row with a ``read_error`` (``rule: message``, the message naming the line) so validation
+rejects it rather than the reader crash or swallow it; ``LineCount`` lets the ledger prove
+that every physical line is the header, blank, or in a record. A file that cannot be read at
+all raises ``UnreadableFileError``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from contracts.csv_records import BlankLines, CsvRecord, NotUtf8Error, csv_records, physical_lines
 from contracts.kinds import PARTNER_FILE_SUFFIXES, kind_of
 
 # Columns the reader adds; a partner column with one of these names is renamed "<name>_partner".
@@ -27,11 +29,12 @@ SOURCE_FILE, FILE_SHA256, ROW_NUMBER, READ_ERROR, OVERFLOW = (
     "read_error",
     "overflow",
 )
-RESERVED = frozenset({SOURCE_FILE, ROW_NUMBER, READ_ERROR, OVERFLOW, FILE_SHA256, "extra_fields"})
-
-csv.field_size_limit(
-    sys.maxsize
-)  # long cells are the validator's business (max_length), not a crash
+LINE_NUMBER, LINE_COUNT = "line_number", "line_count"
+RESERVED = frozenset(
+    {SOURCE_FILE, ROW_NUMBER, READ_ERROR, OVERFLOW, FILE_SHA256, LINE_NUMBER, LINE_COUNT}
+    | {"extra_fields"}
+)
+CHUNK_RECORDS = 20_000  # records turned into columns at a time: bounds the reader's memory
 
 
 class UnreadableFileError(Exception):
@@ -39,13 +42,26 @@ class UnreadableFileError(Exception):
 
 
 @dataclass(frozen=True)
+class LineCount:
+    """A CSV's physical lines, and those in no record (blank lines and the header).
+
+    read == outside_records + the sum of the records' ``line_count``: the ledger's proof that
+    no line was swallowed.
+    """
+
+    read: int
+    outside_records: int
+
+
+@dataclass(frozen=True)
 class RawFile:
     """A partner file as read: header, every record as strings, and the file's identity.
 
     frame: ``source_file``, ``file_sha256``, ``row_number`` (Int64), one String column per
-    header column (in
-    file order, names stripped and lower-cased), ``read_error`` (null unless the record is
-    ragged) and ``overflow`` (JSON list of surplus fields, or null).
+    header column (in file order, names stripped and lower-cased), ``line_number`` and
+    ``line_count`` (Int64, null for Parquet), ``read_error`` (null unless the record is
+    broken) and ``overflow`` (JSON list of surplus fields, or null).
+    lines: the CSV's physical lines (None for Parquet).
     """
 
     path: Path
@@ -53,6 +69,7 @@ class RawFile:
     sha256: str
     columns: tuple[str, ...]
     frame: pl.DataFrame
+    lines: LineCount | None = None
 
     @property
     def name(self) -> str:
@@ -79,17 +96,23 @@ def read_partner_file(path: Path, sha256: str | None = None) -> RawFile:
         )
     if path.stat().st_size == 0:
         raise UnreadableFileError("empty file (0 bytes)")
-    columns, frame = _read_csv(path) if suffix == ".csv" else _read_parquet(path)
+    lines: LineCount | None = None
+    if suffix == ".csv":
+        columns, frame, lines = _read_csv(path)
+    else:
+        columns, frame = _read_parquet(path)
     sha256 = sha256 or file_sha256(path)
     frame = frame.select(
         pl.lit(path.name).alias(SOURCE_FILE),
         pl.lit(sha256).alias(FILE_SHA256),
         pl.col(ROW_NUMBER).cast(pl.Int64),
         *columns,
+        pl.col(LINE_NUMBER).cast(pl.Int64),
+        pl.col(LINE_COUNT).cast(pl.Int64),
         pl.col(READ_ERROR).cast(pl.String),
         pl.col(OVERFLOW).cast(pl.String),
     )
-    return RawFile(path, kind_of(path), sha256, tuple(columns), frame)
+    return RawFile(path, kind_of(path), sha256, tuple(columns), frame, lines)
 
 
 def normalize_header(names: list[str]) -> list[str]:
@@ -107,67 +130,68 @@ def normalize_header(names: list[str]) -> list[str]:
     return result
 
 
-def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame]:
-    """Parse with the csv module so ragged records are seen (and kept), not guessed around."""
+def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, LineCount]:
+    """Strict records (``csv_records``), built into columns a chunk at a time (memory)."""
+    lines = physical_lines(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark is accepted
-    except UnicodeDecodeError as error:
-        raise UnreadableFileError(f"not UTF-8 (invalid byte at offset {error.start})") from error
-    try:
-        records = csv.reader(io.StringIO(text, newline=""))
-        header = next((r for r in records if r), None)
+        header = next(csv_records(lines, None), None)
         if header is None:
             raise UnreadableFileError("no header row")
-        columns = normalize_header(header)
-        width = len(columns)
-        good: list[list[str]] = []
-        good_numbers: list[int] = []
-        ragged: list[tuple[int, list[str]]] = []
-        for number, record in enumerate(records, start=1):
-            if not record:  # a blank line holds no record; it keeps its row number
-                continue
-            if len(record) == width:
-                good.append(record)
-                good_numbers.append(number)
-            else:
-                ragged.append((number, record))
-    except csv.Error as error:
-        raise UnreadableFileError(f"malformed CSV: {error}") from error
-    return columns, _csv_frame(columns, good, good_numbers, ragged)
+        if header.error is not None:
+            raise UnreadableFileError(f"bad header row: {header.error.split(': ', 1)[1]}")
+        columns = normalize_header(header.fields)
+        chunks: list[pl.DataFrame] = []
+        outside = header.first_line + header.line_count - 1  # blank lines before, the header
+        blanks = BlankLines()
+        batch: list[CsvRecord] = []
+        for record in csv_records(lines, len(columns), blanks):
+            batch.append(record)
+            if len(batch) == CHUNK_RECORDS:
+                chunks.append(_csv_frame(columns, batch, sum(c.height for c in chunks)))
+                batch = []
+        chunks.append(_csv_frame(columns, batch, sum(c.height for c in chunks)))
+    except NotUtf8Error as error:
+        raise UnreadableFileError(str(error)) from error
+    return columns, pl.concat(chunks), LineCount(_line_total(path), outside + blanks.count)
 
 
-def _csv_frame(
-    columns: list[str],
-    good: list[list[str]],
-    good_numbers: list[int],
-    ragged: list[tuple[int, list[str]]],
-) -> pl.DataFrame:
-    """Well-formed records column-wise (fast), ragged ones padded or cut, in row order."""
+def _line_total(path: Path) -> int:
+    """Physical lines of the file, counted apart from the parser (the ledger's own check)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 20)
+        separator = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
+        count, last = head.count(separator), head[-1:]
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count, last = count + block.count(separator), block[-1:]
+    return count + (1 if last and last != separator else 0)
+
+
+def _cut(fields: list[str], width: int) -> list[str | None]:
+    return [*fields[:width], *([None] * (width - len(fields)))]
+
+
+def _csv_frame(columns: list[str], records: list[CsvRecord], before: int) -> pl.DataFrame:
+    """Records column-wise: good ones as they are, broken ones padded or cut to the header."""
+    width = len(columns)
+    cells = [_cut(r.fields, width) if r.error else r.fields for r in records]
     schema = {c: pl.String for c in columns}
     body = pl.DataFrame(
-        list(zip(*good, strict=True)) if good else None, schema=schema, orient="col"
+        list(zip(*cells, strict=True)) if cells else None, schema=schema, orient="col"
     )
-    body = body.with_columns(
-        pl.Series(ROW_NUMBER, good_numbers, dtype=pl.Int64),
-        pl.lit(None, pl.String).alias(READ_ERROR),
-        pl.lit(None, pl.String).alias(OVERFLOW),
+    return body.with_columns(
+        pl.int_range(before + 1, before + len(records) + 1, dtype=pl.Int64).alias(ROW_NUMBER),
+        pl.Series(LINE_NUMBER, [r.first_line for r in records], dtype=pl.Int64),
+        pl.Series(LINE_COUNT, [r.line_count for r in records], dtype=pl.Int64),
+        pl.Series(READ_ERROR, [r.error for r in records], dtype=pl.String),
+        pl.Series(
+            OVERFLOW,
+            [
+                json.dumps(r.fields[width:]) if r.error and len(r.fields) > width else None
+                for r in records
+            ],
+            dtype=pl.String,
+        ),
     )
-    if not ragged:
-        return body
-    width = len(columns)
-    rows = [
-        {
-            **dict(zip(columns, record[:width], strict=False)),
-            ROW_NUMBER: number,
-            READ_ERROR: f"record has {len(record)} fields, the header has {width}",
-            OVERFLOW: json.dumps(record[width:]) if len(record) > width else None,
-        }
-        for number, record in ragged
-    ]
-    bad = pl.DataFrame(
-        rows, schema={**schema, ROW_NUMBER: pl.Int64, READ_ERROR: pl.String, OVERFLOW: pl.String}
-    )
-    return pl.concat([body, bad.select(body.columns)]).sort(ROW_NUMBER)
 
 
 def _read_parquet(path: Path) -> tuple[list[str], pl.DataFrame]:
@@ -180,6 +204,8 @@ def _read_parquet(path: Path) -> tuple[list[str], pl.DataFrame]:
     frame = frame.rename(dict(zip(frame.columns, columns, strict=True)))
     frame = frame.select([_as_text(frame, c) for c in columns]).with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER),
+        pl.lit(None, pl.Int64).alias(LINE_NUMBER),
+        pl.lit(None, pl.Int64).alias(LINE_COUNT),
         pl.lit(None, pl.String).alias(READ_ERROR),
         pl.lit(None, pl.String).alias(OVERFLOW),
     )

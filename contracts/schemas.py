@@ -23,6 +23,7 @@ from contracts.fields import (
     MAX_TEXT,
     SHIP_TO_FIELDS,
     Field,
+    bound_text,
 )
 from contracts.tables import KEYS, STAGING_SCHEMAS
 
@@ -111,9 +112,10 @@ def _value_checks(f: Field) -> list[pa.Check]:
     if f.min is not None:
         bound = pa.Check.ge if f.min_inclusive else pa.Check.gt
         sign = ">=" if f.min_inclusive else ">"
-        checks.append(bound(f.min, name="min", error=f"must be {sign} {f.min:g}"))
+        checks.append(bound(f.min, name="min", error=f"must be {sign} {bound_text(f.min)}"))
     if f.max is not None:
-        checks.append(pa.Check.le(f.max, name="max", error=f"must be <= {f.max:g}"))
+        error = f"must be <= {bound_text(f.max)}"
+        checks.append(pa.Check.le(f.max, name="max", error=error))
     return checks
 
 

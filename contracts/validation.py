@@ -247,13 +247,15 @@ def _missing_column_problems(frame: pl.DataFrame, missing: list[str]) -> pl.Data
 
 
 def _ragged_problems(frame: pl.DataFrame) -> pl.DataFrame:
-    """A record with too many or too few fields: its values cannot be trusted to a column."""
+    """A broken record (field count, stray quote, bare CR, NUL): no value can be trusted to a
+    column. ``read_error`` is ``rule: message``."""
+    parts = pl.col(READ_ERROR).str.splitn(": ", 2)
     return frame.filter(pl.col(READ_ERROR).is_not_null()).select(
         SOURCE_FILE,
         ROW_NUMBER,
         pl.lit(None, pl.String).alias("column"),
-        pl.lit("field_count").alias("rule"),
-        pl.col(READ_ERROR).alias("message"),
+        parts.struct.field("field_0").alias("rule"),
+        parts.struct.field("field_1").alias("message"),
         pl.col(OVERFLOW).alias("value"),
     )
 

@@ -181,3 +181,4 @@ class FileStatus(StrEnum):
     OK = "ok"  # validated: every row accepted, rejected or a duplicate
     UNREADABLE = "unreadable"
     UNKNOWN_KIND = "unknown_kind"
+    REFUSED = "refused"  # refused at the inbox boundary (link, folder, too large, bad name)

@@ -1,7 +1,8 @@
-"""Safe partner files: atomic writes, formula-neutral CSV, node ids turned into file names.
+"""Safe partner files: atomic writes, formula-neutral CSV, names turned into file names.
 
 Partners poll the outbox and open CSVs in spreadsheets, so a file must never be seen half
-written, a cell must never run as a formula, and no id may act as a path.
+written, a cell must never run as a formula, no id may act as a path, and every file name
+must open on Windows as on POSIX.
 """
 
 from __future__ import annotations
@@ -9,16 +10,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FILE_MODE = 0o644  # partners read the outbox as other users
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-MAX_NAME = 100
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -101,38 +100,77 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+RESERVED_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{port}{n}" for port in ("COM", "LPT") for n in range(10)}
+)
+MAX_STEM_BYTES = 200  # a suffix (.parquet) and a folder still fit every file system's limit
+HASH_DIGITS = 12
+_KEEP = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
-def safe_filename(identifier: str) -> str:
-    """A file-name stem for an id: only ``[A-Za-z0-9._-]``, no leading dot, bounded length.
+def _escape(byte: int) -> str:
+    return f"%{byte:02X}"
 
-    An id that had to change gets ``-<hash of the original>`` appended, so ``a/b`` and
-    ``a_b`` (or ``a:b``) never end up in the same file.
+
+def _hashed(stem: str, digest: str) -> str:
+    """``stem`` cut to fit (never inside a ``%XX``) plus ``~`` and ``digest``: a name that
+    cannot be percent-decoded back (``~`` is always escaped otherwise), so it cannot collide
+    with one that can."""
+    cut = stem[: MAX_STEM_BYTES - 1 - len(digest)]
+    escape = cut.rfind("%", len(cut) - 2)
+    return f"{cut[:escape] if escape >= 0 else cut}~{digest}"
+
+
+def _name_bytes(name: str) -> tuple[bytes, bytes]:
+    """(the name's bytes, a hash salt): UTF-8 with surrogate escapes as the bytes they stand
+    for; a lone surrogate no file system gave is passed through and salted (always hashed)."""
+    try:
+        return name.encode("utf-8", "surrogateescape"), b""
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass"), b"surrogatepass:"
+
+
+def safe_file_stem(name: str) -> str:
+    """A file-name stem for any name (a node id, a partner's file name) that Windows and POSIX
+    both accept, that decodes back to the name and that no other name gets.
+
+    Percent-encoding (``%XX``, upper-case hex of the UTF-8 bytes; bytes a partner's file name
+    had that are not UTF-8 arrive as surrogate escapes and are encoded as themselves): every
+    byte outside ``[A-Za-z0-9._-]`` (so ``%`` too), a leading or trailing ``.`` (hidden on
+    POSIX, dropped by Windows) and the first letter of a Windows device name (``CON``,
+    ``con.txt``: ``%43ON``, ``%63on.txt``). ``urllib.parse.unquote_to_bytes(stem).decode(
+    "utf-8", "surrogateescape")`` gives the name back. A stem over 200 bytes is cut and ends
+    in ``~`` and 12 hex digits of the name's sha256 instead (two long names never share one).
     """
-    stem = _UNSAFE.sub("_", identifier)[:MAX_NAME]
-    if stem.startswith("."):
-        stem = "_" + stem[1:]
-    if stem != identifier or not stem:
-        stem = f"{stem}-{short_hash(identifier)}"
+    if not name:
+        raise ValueError("an empty name cannot be a file name")
+    raw, salt = _name_bytes(name)
+    parts = [chr(b) if b in _KEEP else _escape(b) for b in raw]
+    if raw.split(b".", 1)[0].upper().decode("ascii", "replace") in RESERVED_DEVICES:
+        parts[0] = _escape(raw[0])
+    for edge in (0, -1):
+        if parts[edge] == ".":
+            parts[edge] = _escape(raw[edge])
+    stem = "".join(parts)
+    if len(stem) > MAX_STEM_BYTES or salt:
+        return _hashed(stem, hashlib.sha256(salt + raw).hexdigest()[:HASH_DIGITS])
     return stem
 
 
-def unique_filenames(identifiers: list[str]) -> dict[str, str]:
-    """Safe names for many ids, unique even on case-insensitive file systems.
-
-    Clean ids are named first, so a sanitised id can never take a clean id's name.
-    """
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    ordered = sorted(set(identifiers), key=lambda i: (safe_filename(i) != i, i))
-    for identifier in ordered:
-        name = safe_filename(identifier)
-        if name.lower() in taken:
-            name = f"{name}-{short_hash(identifier)}"
-        if name.lower() in taken:  # only a deliberate clash can get here
-            raise ValueError(f"cannot give node id {identifier!r} a unique file name")
-        taken.add(name.lower())
-        names[identifier] = name
-    return names
+def unique_filenames(names: list[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """``safe_file_stem`` of each name, unique even on case-insensitive file systems (Windows,
+    macOS) and apart from the ``taken`` stems: of names that differ only in letter case the
+    first in sorted order keeps its stem, the others get the hashed form."""
+    used = {stem.lower() for stem in taken}
+    stems: dict[str, str] = {}
+    for name in sorted(set(names)):
+        stem = safe_file_stem(name)
+        if stem.lower() in used:
+            raw, salt = _name_bytes(name)
+            digest = hashlib.sha256(b"case:" + salt + raw).hexdigest()[:HASH_DIGITS]
+            stem = _hashed(stem, digest)
+        if stem.lower() in used:  # only a sha256 collision can get here
+            raise ValueError(f"cannot give {name!r} a unique file name")
+        used.add(stem.lower())
+        stems[name] = stem
+    return stems

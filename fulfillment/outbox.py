@@ -4,8 +4,10 @@ KPI report, ``_SUCCESS``; and ``LATEST`` beside the folders.
 Layout: ``<outbox>/<run_id>/instructions/<node file name>.csv|.parquet`` (this wave's new
 instructions, receipts at pickup stores, and cancels), ``backorders.csv`` (every line's
 still-open units), ``intake/<file>.csv`` and ``intake/summary.csv``, ``kpi_report.md|.html``,
-``_SUCCESS`` (written last: the folder is complete). Rows are sorted, so the same plan always
-gives byte-identical CSVs; files are readable by partners (0644).
+``_SUCCESS`` (written last: the folder is complete). Node ids and partner file names are
+percent-encoded where Windows or POSIX would refuse them (``files.safe_file_stem``). Rows are
+sorted, so the same plan always gives byte-identical CSVs; files are readable by partners
+(0644).
 """
 
 from __future__ import annotations
@@ -187,10 +189,12 @@ class WaveFolder:
 
 SUCCESS = "_SUCCESS"
 LATEST = "LATEST"
+SUMMARY_STEM = "summary"  # intake/summary.csv
 
 
 def _node_files(folder: Path, rows: pl.DataFrame) -> list[OutboxFile]:
-    """One CSV and one Parquet file per node with rows this wave."""
+    """One CSV and one Parquet file per node with rows this wave, named by its node id
+    (``safe_file_stem``: ``CON`` is ``%43ON.csv``, ``A:B`` is ``A%3AB.csv``)."""
     files: list[OutboxFile] = []
     names = unique_filenames(rows["node_id"].unique().to_list())
     for node_id, stem in sorted(names.items()):
@@ -206,7 +210,8 @@ def _node_files(folder: Path, rows: pl.DataFrame) -> list[OutboxFile]:
 
 
 def _intake_files(folder: Path, content: WaveFolder) -> list[OutboxFile]:
-    """``intake/<file name>.csv`` per file (a name sent twice: ``-<sha>`` added), summary."""
+    """``intake/<file name>.csv`` per file (a name sent twice: ``-<sha>`` added; a partner
+    file called ``summary`` never takes the summary's name), ``intake/summary.csv``."""
     acks, summary = content.acknowledgements, content.intake_summary
     files: list[OutboxFile] = []
     repeated = set(summary.filter(pl.col("file_name").is_duplicated())["file_name"])
@@ -214,13 +219,13 @@ def _intake_files(folder: Path, content: WaveFolder) -> list[OutboxFile]:
         (name, sha): f"{name}-{sha[:8]}" if name in repeated else name
         for name, sha in summary.select("file_name", "sha256").iter_rows()
     }
-    stems = unique_filenames([f"{label}.csv" for label in keyed.values()])
+    stems = unique_filenames(list(keyed.values()), taken=[SUMMARY_STEM])
     for (_, sha), label in keyed.items():
         rows = acks.filter(pl.col("sha256") == sha).select(list(INTAKE_SCHEMA))
-        path = folder / "intake" / stems[label + ".csv"]
+        path = folder / "intake" / f"{stems[label]}.csv"
         write_file(path, csv_bytes(rows))
         files.append(OutboxFile(path, "intake", rows.height))
-    path = folder / "intake" / "summary.csv"
+    path = folder / "intake" / f"{SUMMARY_STEM}.csv"
     write_file(path, csv_bytes(summary.drop("sha256")))
     files.append(OutboxFile(path, "intake_summary", summary.height))
     return files

@@ -19,6 +19,7 @@ from optimizers.heuristics.warmstart import warm_start
 from optimizers.model.arrays import fills_from_values, start_vector
 from optimizers.model.build import build_model_arrays
 from optimizers.model.objective import empty_fills, gap, objective_terms
+from optimizers.numerics import refuse_dangerous_inputs
 from optimizers.patterns.run import solve_patterns
 from optimizers.plan.check import fill_violations
 from optimizers.plan.extract import assemble_result
@@ -153,6 +154,7 @@ def allocate(
     settings = settings or AllocationSettings()
     t0 = time.perf_counter()
     c = build_candidates(inputs, settings)
+    refuse_dangerous_inputs(c)
     t_cand = time.perf_counter()
     base = baseline_fills(c)
     baseline = _baseline_result(c, base, t_cand, t_cand - t0)

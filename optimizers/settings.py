@@ -21,19 +21,24 @@ SOLVERS = values(Solver.HIGHS, Solver.CBC, Solver.HIGHSPY)
 class AllocationSettings(BaseModel):
     """How the allocation trades money against speed, and which capabilities are on."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     days_weight: float = Field(
         default=0.1,
         ge=0,
+        le=1e6,
         description="Cost charged per unit per delivery day: raises the value of fast delivery.",
     )
     late_penalty: float = Field(
-        default=1.0, ge=0, description="Cost per unit delivered after the order's promised_days."
+        default=1.0,
+        ge=0,
+        le=1e6,
+        description="Cost per unit delivered after the order's promised_days.",
     )
     backorder_penalty: float = Field(
         default=1.0,
         ge=0,
+        le=1000,
         description="Backordering a unit costs this times its unit_price (1.0 = lost revenue).",
     )
     max_parcels_per_order: int = Field(

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from contracts.faults import crash_point
 from fulfillment.intake import acknowledgements
 from fulfillment.outbox import cancel_rows, instruction_rows
 from optimizers import allocate
@@ -114,6 +115,7 @@ def run_wave(
     taken = take_in(book, staged, run_id, at)
     day = at.date()
     inputs = wave_inputs(taken, staged, day)
+    crash_point("solve.started")
     plan = allocate(inputs.inputs, settings)
     recorded = record_plan(taken.book, plan, run_id, at, day)
     broken, bad_commitments = (

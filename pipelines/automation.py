@@ -4,37 +4,48 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import InboxResource
-from contracts.kinds import PARTNER_FILE_SUFFIXES
+from contracts.inbox import InboxRules, inbox_entries
+from contracts.reading import file_sha256
 
 ALLOCATION_JOB = "allocation_job"
 
 
-def inbox_fingerprints(inbox: Path, known: dict[str, list] | None = None) -> dict[str, list]:
-    """``{file name: [size, mtime_ns, sha256]}`` of the partner files in the inbox.
+def inbox_fingerprints(
+    inbox: Path, known: dict[str, list] | None = None, rules: InboxRules | None = None
+) -> dict[str, list]:
+    """``{file name: [size, mtime_ns, sha256]}`` of the inbox's entries as a run would see them.
 
     A file whose size and mtime are unchanged keeps its known hash, so a large inbox is not
-    re-read on every sensor tick.
+    re-read on every sensor tick; an entry the boundary refuses (link, folder, too large) is
+    never read: its hash stands for name, size and time.
     """
     known = known or {}
     fingerprints: dict[str, list] = {}
     if not inbox.is_dir():
         return fingerprints
-    for path in sorted(inbox.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in PARTNER_FILE_SUFFIXES:
+    for entry in inbox_entries(inbox, rules or InboxRules.from_env()):
+        previous = known.get(entry.display_name)
+        if previous and previous[0] == entry.size and previous[1] == entry.mtime_ns:
+            fingerprints[entry.display_name] = previous
             continue
-        stat = path.stat()
-        previous = known.get(path.name)
-        if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
-            fingerprints[path.name] = previous
-            continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        fingerprints[path.name] = [stat.st_size, stat.st_mtime_ns, digest]
+        if entry.refusal is None:
+            digest = file_sha256(entry.path)
+        else:
+            digest = hashlib.sha256(f"{entry.size}:{entry.mtime_ns}".encode()).hexdigest()
+        fingerprints[entry.display_name] = [entry.size, entry.mtime_ns, digest]
     return fingerprints
+
+
+def settling(current: dict[str, list], names: list[str], quiet_seconds: float) -> list[str]:
+    """Of these files, those changed less than ``quiet_seconds`` ago (still being written)."""
+    now_ns = time.time_ns()
+    return [n for n in names if now_ns - current[n][1] < quiet_seconds * 1e9]
 
 
 def new_or_changed(current: dict[str, list], seen: dict[str, list]) -> list[tuple[str, str]]:
@@ -55,11 +66,17 @@ def new_or_changed(current: dict[str, list], seen: dict[str, list]) -> list[tupl
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> dg.SensorResult:
     """Cursor = the files seen (name, size, mtime, hash); run_key = the new files' name+hash."""
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = inbox_fingerprints(Path(inbox.path), seen)
+    rules = inbox.rules()
+    current = inbox_fingerprints(Path(inbox.path), seen, rules)
     arrived = new_or_changed(current, seen)
     if not arrived:
         return dg.SensorResult(
             skip_reason="No new partner files in the inbox.", cursor=json.dumps(current)
+        )
+    young = settling(current, [name for name, _ in arrived], rules.quiet_seconds)
+    if young:  # the cursor stays: the next tick sees them again, complete
+        return dg.SensorResult(
+            skip_reason=f"Waiting for files still being written: {', '.join(young)[:500]}"
         )
     run_key = hashlib.sha256(json.dumps(arrived).encode()).hexdigest()[:16]
     names = ", ".join(name for name, _ in arrived)

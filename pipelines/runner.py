@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
@@ -10,6 +11,9 @@ from pipelines.automation import ALLOCATION_JOB
 from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths, ensure_dagster_home
 from pipelines.runs import fail_dead_runs, process_tags
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo
 
 ALLOCATION_ASSET = "allocation_plan"
 
@@ -22,6 +26,7 @@ def run_allocation_job(
     The run is stored in ``DAGSTER_HOME`` (default ``.dagster_home/``), so it shows in the UI's
     run history; a failed step is reported in the result, not raised."""
     job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
+    job = job.with_logger_defs({"console": console_logger})
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if settings:
         run_config["ops"] = {ALLOCATION_ASSET: {"config": settings}}
@@ -32,13 +37,42 @@ def run_allocation_job(
         )
 
 
+def error_text(error: SerializableErrorInfo) -> str:
+    """``Class: message`` of the error the step's own code raised (Dagster wraps it)."""
+    cause = error.cause or error
+    text = cause.message.strip() or (cause.cls_name or "failed")
+    name, sep, rest = text.partition(": ")
+    return f"{name.rsplit('.', 1)[-1]}: {rest}" if sep and " " not in name else text
+
+
 def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
-    """One line per failed step: which asset, what went wrong."""
+    """One entry per failed step: which asset, what went wrong."""
     errors = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = getattr(event.event_specific_data, "error", None)
-            cause = (error.cause or error) if error is not None else None
-            message = cause.message.strip() if cause is not None else "failed"
-            errors.append(f"{event.step_key}: {message}")
+            errors.append(f"{event.step_key}: {error_text(error) if error else 'failed'}")
     return errors
+
+
+def _one_line_errors(record: logging.LogRecord) -> bool:
+    """An event's error as one line: its stack stays in the run's event log (the UI shows it),
+    so a failed run's console is readable."""
+    event = getattr(record, "dagster_event", None)
+    error = getattr(getattr(event, "event_specific_data", None), "error", None)
+    if error is not None:
+        head = record.getMessage().split("\n\n", 1)[0]
+        record.msg, record.args = f"{head} {error_text(error).splitlines()[0]}", ()
+    return True
+
+
+@dg.logger(
+    dg.colored_console_logger.config_schema,
+    description="Dagster's colored console logger; below DEBUG an error is one line.",
+)
+def console_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    """The console logger of ``omniroute run`` (stack traces only with ``--log-level DEBUG``)."""
+    logger = dg.colored_console_logger.logger_fn(init_context)
+    if logger.getEffectiveLevel() > logging.DEBUG:
+        logger.addFilter(_one_line_errors)
+    return logger

@@ -38,11 +38,13 @@ def latest_instructions(outbox: Path) -> pl.DataFrame:
     """Every instruction row of the newest published wave that instructed anything (a wave
     folder is published once its ``_SUCCESS`` is there)."""
     done = sorted(outbox.glob("*/_SUCCESS"), key=lambda p: (p.stat().st_mtime_ns, p.parent.name))
-    text = {"order_id": pl.String, "sku": pl.String, "node_id": pl.String, "parcel_id": pl.String}
     for success in reversed(done):
         files = sorted((success.parent / "instructions").glob("*.csv"))
-        if files:
-            return pl.concat([pl.read_csv(f, schema_overrides=text) for f in files])
+        if files:  # as text: a file of cancels only has empty columns another file fills
+            frames = [pl.read_csv(f, infer_schema=False) for f in files]
+            return pl.concat(frames, how="diagonal", rechunk=True).with_columns(
+                pl.col("line_no", "quantity").cast(pl.Int64)
+            )
     return pl.DataFrame()
 
 

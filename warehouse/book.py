@@ -39,7 +39,7 @@ from optimizers.types import (
 )
 from orderbook.state import LINE, OrderBook
 from orderbook.wave import Staged
-from warehouse.connection import insert_frame, read_table, table_exists
+from warehouse.connection import insert_frame, read_table, table_exists, transaction
 from warehouse.plans import RUNS, prepare_plans, write_plan
 from warehouse.schema import LEDGER, REJECTED, create_table
 from warehouse.staging import load_staging
@@ -220,8 +220,7 @@ def publish_wave(con: duckdb.DuckDBPyConnection, p: Publication, plans: PlanRows
     the instructions, the acknowledgements, the inventory, then ``published_at``."""
     now = datetime.now(UTC)
     prepare_book(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in (FEEDBACK, INSTRUCTIONS, INTAKE, INTAKE_FILES, *WAVE_INPUT_TABLES):
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [p.run_id])
         con.execute(f"DELETE FROM {EVENTS} WHERE run_id = ?", [p.run_id])
@@ -249,10 +248,6 @@ def publish_wave(con: duckdb.DuckDBPyConnection, p: Publication, plans: PlanRows
             [now, p.run_id, RunKind.WAVE.value],
         )
         crash_point("publish.before_commit")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def store_scenario(
@@ -265,18 +260,13 @@ def store_scenario(
     """A dry run: its plan and what it planned against, in one transaction; the book is
     untouched."""
     prepare_book(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         write_plan(
             con, run_id, plans.settings, plans.plans, RunKind.SCENARIO, plans.wave_at, plans.figures
         )
         for table in WAVE_INPUT_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
         _write_wave_inputs(con, run_id, inventory, inputs)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _write_wave_inputs(

@@ -7,8 +7,10 @@ sha256 is already in the ledger is skipped, so re-dropping it changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,14 +19,25 @@ import polars as pl
 
 from contracts.faults import crash_point
 from contracts.fields import CONTRACT
+from contracts.inbox import (
+    InboxEntry,
+    InboxRules,
+    display_name,
+    inbox_entries,
+    still_written,
+    wait_until_quiet,
+)
 from contracts.intake import validate_kind
-from contracts.kinds import KINDS, REFERENCE_KINDS, kind_of, processing_order
+from contracts.kinds import KINDS, REFERENCE_KINDS, kind_of
 from contracts.reading import (
     FILE_SHA256,
+    LINE_COUNT,
+    LINE_NUMBER,
     OVERFLOW,
     READ_ERROR,
     ROW_NUMBER,
     SOURCE_FILE,
+    LineCount,
     RawFile,
     UnreadableFileError,
     file_sha256,
@@ -33,7 +46,7 @@ from contracts.reading import (
 from contracts.tables import KEYS
 from contracts.validation import FileValidation
 from contracts.vocabulary import FileStatus
-from warehouse.connection import count_rows, insert_frame, quote, read_table
+from warehouse.connection import count_rows, insert_frame, quote, read_table, transaction
 from warehouse.schema import LEDGER, REJECTED, UNREADABLE, prepare
 from warehouse.staging import load_staging, replace_keys
 
@@ -47,75 +60,143 @@ class SeenFile:
     name: str
     sha256: str
     kind: str | None
-    status: str  # vocabulary.FileStatus: pending | unreadable | unknown_kind
+    status: str  # vocabulary.FileStatus: pending | unreadable | unknown_kind | refused
     rows_read: int | None = None
     message: str = ""
 
 
 @dataclass
 class InboxScan:
-    """What one look at the inbox found: new files recorded, known ones skipped."""
+    """What one look at the inbox found: new files recorded, known ones skipped, files left
+    for a later run because they were still being written (name, why)."""
 
     recorded: list[SeenFile] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many newly recorded files have this status."""
         return sum(1 for f in self.recorded if f.status == status)
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """Regular, non-hidden files of the inbox in contract order (reference kinds, then names)."""
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder {inbox} does not exist")
-    names = [p.name for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return [inbox / name for name in processing_order(names)]
-
-
 def ingest_inbox(
-    con: duckdb.DuckDBPyConnection, inbox: Path, quarantine_dir: Path, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    quarantine_dir: Path,
+    run_id: str,
+    rules: InboxRules | None = None,
 ) -> InboxScan:
-    """Record every new inbox file: raw rows + a pending ledger row, or why it can't be read."""
+    """Record every new inbox file: raw rows + a pending ledger row, or why it can't be read.
+
+    One file's trouble is that file's ledger and quarantine entry (refused at the boundary,
+    unreadable, or any error while taking it in); the rest of the inbox is still taken. Files
+    still being written are left for a later run. Only a failure to record a file's trouble
+    (the warehouse itself failing) stops the scan.
+    """
+    rules = rules or InboxRules.from_env()
     prepare(con)
     known = set(read_table(con, f"SELECT sha256 FROM {LEDGER}")["sha256"].to_list())
     scan = InboxScan()
-    for path in inbox_files(inbox):
-        sha = file_sha256(path)
-        if sha in known:
-            scan.skipped.append(path.name)
-            continue
-        known.add(sha)
-        con.execute("BEGIN TRANSACTION")
+    entries = inbox_entries(inbox, rules)
+    wait_until_quiet(entries, rules)
+    for entry in entries:
         try:
-            seen = _record_file(con, path, sha, quarantine_dir, run_id)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            sha = _identity(entry)
+            if sha in known:
+                scan.skipped.append(entry.display_name)
+                continue
+            with transaction(con):
+                seen = _record_entry(con, entry, sha, quarantine_dir, run_id, rules)
+        except _Deferred as later:
+            scan.deferred.append((entry.display_name, str(later)))
+            continue
+        except duckdb.Error:  # the warehouse failing (a full disk): the run's cause, and the
+            raise  # file stays un-ledgered, so the next run takes it again
+        except Exception as error:  # this file's trouble, not the inbox's
+            seen = _record_failure(con, entry, error, quarantine_dir, run_id)
+        known.add(seen.sha256)
         scan.recorded.append(seen)
         crash_point("ingest.after_first_file")
     return scan
 
 
-def _record_file(
-    con: duckdb.DuckDBPyConnection, path: Path, sha: str, quarantine_dir: Path, run_id: str
+class _Deferred(Exception):
+    """The file is still being written: a later run takes it."""
+
+
+def _identity(entry: InboxEntry) -> str:
+    """The content hash; a refused entry (never read) is known by its name, size and time."""
+    if entry.refusal is None:
+        return file_sha256(entry.path)
+    marker = f"refused\0{entry.display_name}\0{entry.size}\0{entry.mtime_ns}\0{entry.refusal}"
+    return hashlib.sha256(marker.encode()).hexdigest()
+
+
+def _record_entry(
+    con: duckdb.DuckDBPyConnection,
+    entry: InboxEntry,
+    sha: str,
+    quarantine_dir: Path,
+    run_id: str,
+    rules: InboxRules,
 ) -> SeenFile:
-    kind = kind_of(path)
+    name, kind = entry.display_name, kind_of(entry.display_name)
+    if entry.refusal is not None:
+        seen = SeenFile(name, sha, kind, FileStatus.REFUSED, message=entry.refusal)
+        _quarantine_entry(con, seen, None, run_id)
+        _ledger_row(con, seen, [], run_id)
+        return seen
     if kind is None:
         message = f"file name must start with one of: {', '.join(KINDS)}"
-        seen = SeenFile(path.name, sha, None, FileStatus.UNKNOWN_KIND, message=message)
+        seen = SeenFile(name, sha, None, FileStatus.UNKNOWN_KIND, message=message)
         _ledger_row(con, seen, [], run_id)
         return seen
     try:
-        raw = read_partner_file(path, sha)
+        raw = read_partner_file(entry.path, sha)
     except UnreadableFileError as error:
-        seen = SeenFile(path.name, sha, kind, FileStatus.UNREADABLE, message=str(error))
-        _quarantine_file(con, path, seen, quarantine_dir, run_id)
+        if (why := still_written(entry, rules)) is not None:
+            raise _Deferred(why) from error
+        seen = SeenFile(name, sha, kind, FileStatus.UNREADABLE, message=str(error))
+        _quarantine_entry(con, seen, _keep_copy(entry.path, sha, quarantine_dir), run_id)
         _ledger_row(con, seen, [], run_id)
         return seen
+    if (why := still_written(entry, rules)) is not None:
+        raise _Deferred(why)
     insert_frame(con, f"raw.{kind}", raw_rows(raw))
-    seen = SeenFile(path.name, sha, kind, FileStatus.PENDING, rows_read=raw.frame.height)
-    _ledger_row(con, seen, list(raw.columns), run_id)
+    seen = SeenFile(name, sha, kind, FileStatus.PENDING, rows_read=raw.frame.height)
+    _ledger_row(con, seen, list(raw.columns), run_id, raw.lines)
+    return seen
+
+
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    entry: InboxEntry,
+    error: Exception,
+    quarantine_dir: Path,
+    run_id: str,
+) -> SeenFile:
+    """Any error while taking one file in becomes its quarantine entry, with the real cause."""
+    reason = f"could not be taken in: {type(error).__name__}: {error}"
+    try:
+        sha = file_sha256(entry.path)
+    except OSError as unreadable:
+        sha = _identity(InboxEntry(entry.path, entry.display_name, entry.size, 0, reason))
+        reason = f"{reason}; the file itself cannot be opened ({unreadable})"
+    seen = SeenFile(
+        entry.display_name, sha, kind_of(entry.display_name), FileStatus.UNREADABLE, message=reason
+    )
+    try:
+        copy = _keep_copy(entry.path, sha, quarantine_dir)
+    except OSError as copy_error:
+        copy = None
+        seen = replace(seen, message=f"{reason}; not copied: {copy_error}")
+    try:
+        with transaction(con):
+            _quarantine_entry(con, seen, copy, run_id)
+            _ledger_row(con, seen, [], run_id)
+    except Exception as ledger_error:  # the warehouse itself fails: that is the run's cause
+        ledger_error.add_note(f"while recording why {entry.display_name} failed: {reason}")
+        raise
     return seen
 
 
@@ -130,17 +211,24 @@ def raw_rows(raw: RawFile) -> pl.DataFrame:
         ROW_NUMBER,
         *(pl.col(c) if c in raw.columns else pl.lit(None, pl.String).alias(c) for c in contract),
         extra.alias("extra_fields"),
+        LINE_NUMBER,
+        LINE_COUNT,
         READ_ERROR,
         OVERFLOW,
     )
 
 
 def _ledger_row(
-    con: duckdb.DuckDBPyConnection, seen: SeenFile, columns: list[str], run_id: str
+    con: duckdb.DuckDBPyConnection,
+    seen: SeenFile,
+    columns: list[str],
+    run_id: str,
+    lines: LineCount | None = None,
 ) -> None:
     con.execute(
         f"INSERT INTO {LEDGER} (file_name, sha256, kind, columns, rows_read, status, message, "
-        "run_id, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "run_id, ingested_at, lines_read, lines_outside_records) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             seen.name,
             seen.sha256,
@@ -151,20 +239,36 @@ def _ledger_row(
             seen.message or None,
             run_id,
             datetime.now(UTC),
+            lines.read if lines else None,
+            lines.outside_records if lines else None,
         ],
     )
 
 
-def _quarantine_file(
-    con: duckdb.DuckDBPyConnection, path: Path, seen: SeenFile, folder: Path, run_id: str
-) -> None:
-    """Keep an unreadable file whole, beside the warehouse, under a name that can't collide."""
+def _keep_copy(path: Path, sha: str, folder: Path) -> Path:
+    """An unreadable file kept whole beside the warehouse, under a short name that is safe on
+    any file system (the original name is in the ledger)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{seen.sha256[:12]}_{path.name}"
-    shutil.copyfile(path, target)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", display_name(path.name))[-80:]
+    target = folder / f"{sha[:12]}_{safe}"
+    shutil.copyfile(path, target, follow_symlinks=False)
+    return target
+
+
+def _quarantine_entry(
+    con: duckdb.DuckDBPyConnection, seen: SeenFile, copy: Path | None, run_id: str
+) -> None:
     con.execute(
         f"INSERT INTO {UNREADABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [seen.name, seen.sha256, seen.kind, seen.message, str(target), run_id, datetime.now(UTC)],
+        [
+            seen.name,
+            seen.sha256,
+            seen.kind,
+            seen.message,
+            str(copy) if copy else None,
+            run_id,
+            datetime.now(UTC),
+        ],
     )
 
 
@@ -206,18 +310,14 @@ def stage_kind(con: duckdb.DuckDBPyConnection, kind: str, run_id: str) -> StageO
         products=load_staging(con, "products") if needs_reference else None,
     )
     now = datetime.now(UTC)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         keys = list(KEYS[kind])
         changed = pl.concat([r.accepted.select(keys) for r in batch.results]).unique()
         replace_keys(con, kind, batch.staging.join(changed, on=keys, how="semi", nulls_equal=True))
         for sha, result in zip(pending["sha256"], batch.results, strict=True):
             _quarantine_rows(con, result, sha, run_id, now)
             _ledger_counts(con, sha, result, now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        crash_point("stage.before_commit")
     return StageOutcome(kind, batch.results, batch.staging.height)
 
 
@@ -233,6 +333,8 @@ def raw_frame(
         ROW_NUMBER,
         *(c for c in columns if c in contract),
         "extra_fields",
+        LINE_NUMBER,
+        LINE_COUNT,
         READ_ERROR,
         OVERFLOW,
     ]
@@ -245,7 +347,16 @@ def raw_frame(
     if extras:
         struct = pl.Struct({e: pl.String() for e in extras})
         frame = frame.with_columns(pl.col("extra_fields").str.json_decode(struct).struct.unnest())
-    return frame.select(SOURCE_FILE, FILE_SHA256, ROW_NUMBER, *columns, READ_ERROR, OVERFLOW)
+    return frame.select(
+        SOURCE_FILE,
+        FILE_SHA256,
+        ROW_NUMBER,
+        *columns,
+        LINE_NUMBER,
+        LINE_COUNT,
+        READ_ERROR,
+        OVERFLOW,
+    )
 
 
 def _quarantine_rows(
@@ -282,16 +393,20 @@ def ledger_discrepancies(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFr
     """Files of a kind whose books don't balance; empty when every row read is accounted for.
 
     Checks: read = accepted + rejected + duplicates; the raw table holds ``rows_read`` rows of
-    the file; quarantine holds ``rows_rejected`` of them; nothing is left pending.
+    the file; quarantine holds ``rows_rejected`` of them; nothing is left pending; and for a
+    CSV, every physical line counted apart from the parser (``lines_read``) is the header, a
+    blank line or in one of the file's rows (``line_count``): a swallowed line shows here.
     """
     return read_table(
         con,
         f"""
-        WITH raw_rows AS (SELECT file_sha256, count(*) AS n FROM raw.{kind} GROUP BY ALL),
+        WITH raw_rows AS (SELECT file_sha256, count(*) AS n, sum(line_count) AS lines
+                          FROM raw.{kind} GROUP BY ALL),
              quarantined AS (SELECT file_sha256, count(*) AS n FROM {REJECTED} GROUP BY ALL)
         SELECT l.file_name, l.status, l.rows_read, l.rows_accepted, l.rows_rejected,
                l.rows_duplicate, coalesce(r.n, 0) AS rows_in_raw,
-               coalesce(q.n, 0) AS rows_in_quarantine
+               coalesce(q.n, 0) AS rows_in_quarantine, l.lines_read,
+               l.lines_outside_records + coalesce(r.lines, 0) AS lines_accounted
         FROM {LEDGER} l
         LEFT JOIN raw_rows r ON r.file_sha256 = l.sha256
         LEFT JOIN quarantined q ON q.file_sha256 = l.sha256
@@ -299,7 +414,9 @@ def ledger_discrepancies(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFr
             l.status = '{FileStatus.PENDING}'
             OR l.rows_read IS DISTINCT FROM l.rows_accepted + l.rows_rejected + l.rows_duplicate
             OR l.rows_read IS DISTINCT FROM coalesce(r.n, 0)
-            OR l.rows_rejected IS DISTINCT FROM coalesce(q.n, 0))
+            OR l.rows_rejected IS DISTINCT FROM coalesce(q.n, 0)
+            OR (l.lines_read IS NOT NULL
+                AND l.lines_read <> l.lines_outside_records + coalesce(r.lines, 0)))
         ORDER BY l.file_name
         """,
         [kind],

@@ -17,7 +17,7 @@ from reporting.kpis import Kpis, compute_kpis
 from reporting.measures import planned_lines
 from reporting.report import render_html, render_markdown
 from warehouse.book import INSTRUCTIONS, INTAKE, INTAKE_FILES, prepare_book
-from warehouse.connection import read_table
+from warehouse.connection import read_table, transaction
 from warehouse.plans import load_inputs, load_plan
 from warehouse.runs import write_run_frame
 
@@ -59,16 +59,11 @@ def store_report(
 ) -> None:
     """The run's KPI rows and rendered report, replacing an earlier attempt's."""
     crash_point("report.before_store")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         write_run_frame(con, "marts.kpis", run_id, kpis)
         report = pl.DataFrame({"markdown": [markdown], "html": [html]})
         write_run_frame(con, REPORTS, run_id, report)
         con.execute(SCENARIO_COMPARISON)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def stored_report(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, str] | None:

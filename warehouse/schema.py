@@ -2,9 +2,11 @@
 
 Layout:
 
-- ``raw.file_ledger``: one row per file seen (name, sha256, kind, header, counts, status).
+- ``raw.file_ledger``: one row per file seen (name, sha256, kind, header, counts, status,
+  and for a CSV its physical lines: ``lines_read``, ``lines_outside_records``).
 - ``raw.<kind>``: every record as written (text), with ``source_file``, ``file_sha256``,
-  ``row_number``; partner columns outside the contract in ``extra_fields`` (JSON object).
+  ``row_number``, ``line_number``, ``line_count``; partner columns outside the contract in
+  ``extra_fields`` (JSON object).
 - ``staging.<kind>``: ``STAGING_SCHEMAS`` columns, then ``source_file``, ``row_number``.
 - ``quarantine.rejected_rows``: the record as JSON and every reason (list of structs).
 - ``quarantine.unreadable_files``: files that could not be read (copied whole beside).
@@ -19,7 +21,14 @@ import polars as pl
 
 from contracts.fields import CONTRACT
 from contracts.kinds import KINDS
-from contracts.reading import OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE
+from contracts.reading import (
+    LINE_COUNT,
+    LINE_NUMBER,
+    OVERFLOW,
+    READ_ERROR,
+    ROW_NUMBER,
+    SOURCE_FILE,
+)
 from contracts.tables import ATP_SCHEMA
 from contracts.validation import empty_staged
 from warehouse.connection import quote
@@ -87,6 +96,8 @@ def raw_columns(kind: str) -> list[str]:
         ROW_NUMBER,
         *(f.name for f in CONTRACT[kind]),
         "extra_fields",
+        LINE_NUMBER,
+        LINE_COUNT,
         READ_ERROR,
         OVERFLOW,
     ]
@@ -98,12 +109,15 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     for schema in ("raw", "staging", "quarantine"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(LEDGER_DDL)
-    con.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS duplicate_rows BIGINT[]")
+    for column in ("duplicate_rows BIGINT[]", "lines_read BIGINT", "lines_outside_records BIGINT"):
+        con.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS {column}")
     con.execute(REJECTED_DDL)
     con.execute(UNREADABLE_DDL)
     for kind in KINDS:
-        raw = {c: pl.String() for c in raw_columns(kind)} | {ROW_NUMBER: pl.Int64()}
-        con.execute(_ddl(f"raw.{kind}", raw))
+        raw = {c: pl.String() for c in raw_columns(kind)} | {
+            c: pl.Int64() for c in (ROW_NUMBER, LINE_NUMBER, LINE_COUNT)
+        }
+        create_table(con, f"raw.{kind}", raw)
         con.execute(_ddl(f"staging.{kind}", staged_schema(kind)))
         # warehouses made before staging rows carried their file's hash
         con.execute(f"ALTER TABLE staging.{kind} ADD COLUMN IF NOT EXISTS file_sha256 VARCHAR")

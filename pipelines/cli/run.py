@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,15 @@ def add_parser(commands: Any) -> None:
         default="INFO",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="Dagster's log level (stderr)",
+        help="Dagster's log level (stderr); DEBUG also prints the stack of a failure",
     )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Exit 0 on a plan (even with backorders), 1 when a step failed, 2 for bad arguments."""
+    """Exit 0 on a plan (even with backorders), 1 when the run or a step failed, 2 for bad
+    arguments. Whatever happens, ``--json`` prints one object with ``status`` (and ``error``
+    unless it is ``success``): scripts read stdout, never a traceback."""
     paths = ProjectPaths.from_env().with_(args.inbox, args.warehouse, args.outbox)
     if not paths.inbox.is_dir():
         return _fail(f"inbox folder {paths.inbox} does not exist", args.json)
@@ -49,25 +52,55 @@ def handle(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.dry_run:
         settings = {**settings, "publish": False}
-    result = run_allocation_job(paths, settings, args.log_level)
-    summary = RunSummary(
-        run_id=result.run_id,
-        status="success" if result.success else "failure",
-        seconds=round(time.perf_counter() - started, 3),
-        inbox=str(paths.inbox),
-        warehouse=str(paths.warehouse),
-        errors=step_errors(result),
-    )
-    add_warehouse_figures(summary, paths.warehouse, paths.outbox)
-    if result.success and summary.objective is None:
-        summary.status = "failure"
-        summary.message = "the job finished without an allocation plan"
-    print_summary(summary, args.json)
+    inbox, warehouse = str(paths.inbox), str(paths.warehouse)
+    summary = RunSummary(run_id=None, status="error", seconds=0.0, inbox=inbox, warehouse=warehouse)
+    figures = False
+    try:
+        result = run_allocation_job(paths, settings, args.log_level)
+    except Exception as error:
+        result = None
+        summary.error = f"the run did not complete: {_describe(error, args.log_level)}"
+    summary.seconds = round(time.perf_counter() - started, 3)
+    if result is not None:
+        summary.run_id, summary.errors = result.run_id, step_errors(result)
+        summary.status = "success" if result.success else "failure"
+        figures = _read_figures(summary, paths, args.log_level, wait=result.success)
+        if summary.status == "success" and summary.objective is None and figures:
+            summary.status = "failure"
+            summary.message = summary.error = "the job finished without an allocation plan"
+        if summary.status == "failure" and not summary.error:
+            summary.error = summary.errors[0].splitlines()[0] if summary.errors else "a step failed"
+    print_summary(summary, args.json, figures)
     return 0 if summary.status == "success" else 1
+
+
+def _read_figures(summary: RunSummary, paths: ProjectPaths, log_level: str, wait: bool) -> bool:
+    """The run's figures from the warehouse, if they can be read. After a failed run they are
+    extras: read without waiting for other processes to close the file."""
+    try:
+        wait_s = None if wait else 0.0
+        add_warehouse_figures(summary, paths.warehouse, paths.outbox, lock_wait_s=wait_s)
+    except Exception as error:
+        if summary.status == "success":
+            summary.status = "error"
+            summary.error = (
+                f"the run {summary.run_id} succeeded but its summary could not be read from "
+                f"the warehouse: {_describe(error, log_level)}"
+            )
+        return False
+    return True
+
+
+def _describe(error: BaseException, log_level: str) -> str:
+    """One line for the user (the whole stack only with ``--log-level DEBUG``)."""
+    if log_level == "DEBUG":
+        traceback.print_exception(error, file=sys.stderr)
+    text = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _fail(message: str, as_json: bool) -> int:
     if as_json:
-        print(json.dumps({"status": "error", "message": message}))
+        print(json.dumps({"status": "error", "error": message, "message": message}))
     print(f"omniroute run: {message}", file=sys.stderr)
     return 2

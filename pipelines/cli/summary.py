@@ -15,9 +15,11 @@ from warehouse.summary import intake_summary, plan_summary, planned_lines
 
 @dataclass
 class RunSummary:
-    """What ``run`` reports (``--json`` prints these fields as one object)."""
+    """What ``run`` reports (``--json`` prints these fields as one object). A run that failed
+    keeps what is known: ``run_id`` (None if Dagster never started it), ``error`` (one line),
+    the figures that could be read."""
 
-    run_id: str
+    run_id: str | None
     status: str
     seconds: float
     inbox: str
@@ -45,14 +47,18 @@ class RunSummary:
     staging_rows: dict[str, int] = field(default_factory=dict)
     quarantined_rows: int = 0
     message: str = ""
-    errors: list[str] = field(default_factory=list)
+    error: str | None = None  # why the status is not success, in one line
+    errors: list[str] = field(default_factory=list)  # every failed step: "step: Class: message"
 
 
-def add_warehouse_figures(summary: RunSummary, warehouse: Path, outbox: Path) -> None:
-    """The run's intake and plan figures, read back from the warehouse."""
-    if not warehouse.exists():
+def add_warehouse_figures(
+    summary: RunSummary, warehouse: Path, outbox: Path, lock_wait_s: float | None = None
+) -> None:
+    """The run's intake and plan figures, read back from the warehouse (``lock_wait_s``: how
+    long to wait for other processes to close the file, see ``open_warehouse``)."""
+    if summary.run_id is None or not warehouse.exists():
         return
-    with open_warehouse(warehouse) as con:
+    with open_warehouse(warehouse, lock_wait_s=lock_wait_s) as con:
         intake = intake_summary(con, summary.run_id)
         plans = plan_summary(con, summary.run_id)
         lines = planned_lines(con, summary.run_id)
@@ -83,11 +89,22 @@ def add_warehouse_figures(summary: RunSummary, warehouse: Path, outbox: Path) ->
         summary.outbox = str(outbox / summary.run_id)
 
 
-def print_summary(summary: RunSummary, as_json: bool) -> None:
+def print_summary(summary: RunSummary, as_json: bool, figures: bool = True) -> None:
+    """One JSON object on stdout, or the summary as text (``figures``: whether the warehouse
+    figures were read; without them only the run's line) and, unless the run succeeded, one
+    ``omniroute run: <error>`` line on stderr."""
     if as_json:
         print(json.dumps(summary.__dict__, indent=2, default=str))
         return
-    print(f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f} s")
+    if summary.run_id is not None:
+        print(f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f} s")
+    if figures:
+        _print_figures(summary)
+    if summary.status != "success":
+        print(f"omniroute run: {summary.error or summary.status}", file=sys.stderr)
+
+
+def _print_figures(summary: RunSummary) -> None:
     print(f"inbox {summary.inbox} -> warehouse {summary.warehouse}")
     if summary.files:
         print(f"{len(summary.files)} new file(s):")
@@ -106,9 +123,7 @@ def print_summary(summary: RunSummary, as_json: bool) -> None:
     print(f"rows quarantined this run: {summary.quarantined_rows}")
     if summary.objective is not None:
         _print_plan(summary)
-    for error in summary.errors:
-        print(f"error: {error}", file=sys.stderr)
-    if summary.message:
+    if summary.message and summary.message != summary.error:
         print(summary.message)
 
 

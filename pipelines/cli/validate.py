@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.intake import BatchReport, validate_paths
-from contracts.messages import collapse_missing_columns, problem_lines
+from contracts.messages import collapse_missing_columns, cut, problem_lines
 
 
 def add_parser(commands: Any) -> None:
@@ -51,7 +51,8 @@ def validation_json(report: BatchReport) -> dict[str, Any]:
                         "column": p["column"],
                         "rule": p["rule"],
                         "message": p["message"],
-                        "value": p["value"],
+                        "value": cut(p["value"]),
+                        "value_length": None if p["value"] is None else len(p["value"]),
                     }
                     for p in collapse_missing_columns(v.problems).iter_rows(named=True)
                 ],

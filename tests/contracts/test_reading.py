@@ -32,8 +32,10 @@ def test_bom_header_and_row_numbers(tmp_path):
     path.write_bytes("\ufeffNode_ID , name\nST-1,a\n\nST-2,b\n".encode())
     raw = read_partner_file(path)
     assert raw.columns == ("node_id", "name")
-    assert raw.frame["row_number"].to_list() == [1, 3]  # the blank line keeps its number
+    assert raw.frame["row_number"].to_list() == [1, 2]  # data records: a blank line is none
+    assert raw.frame["line_number"].to_list() == [2, 4]  # physical lines of the file
     assert raw.frame["node_id"].to_list() == ["ST-1", "ST-2"]
+    assert (raw.lines.read, raw.lines.outside_records) == (4, 2)  # header and the blank
     assert raw.kind == "nodes" and len(raw.sha256) == 64
 
 
@@ -44,10 +46,11 @@ def test_ragged_records_are_kept_as_rows_with_a_read_error(tmp_path):
     assert frame["row_number"].to_list() == [1, 2, 3, 4]
     assert frame["read_error"].to_list() == [
         None,
-        "record has 2 fields, the header has 3",
-        "record has 4 fields, the header has 3",
+        "field_count: record has 2 fields, the header has 3 (line 3)",
+        "field_count: record has 4 fields, the header has 3 (line 4)",
         None,
     ]
+    assert frame["line_count"].to_list() == [1, 1, 1, 2]
     assert json.loads(frame["overflow"][2]) == ["9"]
     assert frame["a"][3] == "x\ny"  # a quoted newline is one record, not two
 
@@ -103,3 +106,38 @@ def test_header_names_are_made_unique_and_never_clash_with_ours():
         "column_3",
         "row_number_partner",
     ]
+
+
+def test_a_stray_quote_costs_its_own_row_not_the_rest_of_the_file(tmp_path):
+    """The reported defect: a stray opening quote in row 3 of 10 swallowed rows 3 to 10."""
+    lines = ["order_id,sku,quantity"] + [f"ORD-{i},SKU-{i},{i}" for i in range(1, 11)]
+    lines[3] = 'ORD-3,"SKU-3,3'
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = read_partner_file(path)
+    frame = raw.frame
+    assert frame.height == 10
+    assert frame["order_id"].to_list() == [f"ORD-{i}" for i in range(1, 11)]
+    broken = frame.filter(pl.col("read_error").is_not_null())
+    assert broken["row_number"].to_list() == [3]
+    assert broken["read_error"][0] == "unclosed_quote: unclosed quote starting at line 4"
+    assert raw.lines.read == 11 and raw.lines.outside_records + frame["line_count"].sum() == 11
+
+
+def test_bare_cr_nul_and_misplaced_quotes_reject_their_record_only(tmp_path):
+    path = tmp_path / "orders.csv"
+    content = 'a,b,c\r\n1,x\ry,3\r\n2,"p\r\nq",3\r\n3,\x00,3\r\n4,"z"w,3\r\n5,ok,3\r\n'
+    path.write_bytes(content.encode())
+    frame = read_partner_file(path).frame
+    assert frame["row_number"].to_list() == [1, 2, 3, 4, 5]  # the bare CR split nothing
+    assert frame["line_number"].to_list() == [2, 3, 5, 6, 7]
+    rules = [e.split(":")[0] if e else None for e in frame["read_error"].to_list()]
+    assert rules == ["bare_cr", None, "nul_byte", "misplaced_quote", None]
+    assert frame["b"][1] == "p\nq"  # a quoted CRLF is part of the field
+
+
+def test_a_file_with_only_cr_line_ends_is_read_line_by_line(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"a,b\r1,2\r3,4\r")
+    raw = read_partner_file(path)
+    assert raw.frame["a"].to_list() == ["1", "3"] and raw.lines.read == 3

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from contracts.results import INSTRUCTION_SCHEMA, INTAKE_SUMMARY_SCHEMA
 from fulfillment import outbox as outbox_module
-from fulfillment.files import neutralise_formulas, safe_filename, unique_filenames
+from fulfillment.files import neutralise_formulas, safe_file_stem, unique_filenames
 from fulfillment.intake import ACK_SCHEMA
 from fulfillment.outbox import (
     SUCCESS,
@@ -241,20 +241,22 @@ def test_numbers_are_never_prefixed() -> None:
 
 
 @pytest.mark.parametrize(
-    "node_id", ["../../etc/passwd", ".hidden", "a/b", "a\\b", "..", "", "x" * 300, "é:1"]
+    "node_id", ["../../etc/passwd", ".hidden", "a/b", "a\\b", "..", "x" * 300, "é:1", "CON"]
 )
 def test_node_ids_become_safe_file_names(node_id: str) -> None:
-    name = safe_filename(node_id)
-    assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name) and len(name) <= 120
+    name = safe_file_stem(node_id)
+    assert re.fullmatch(r"[A-Za-z0-9%_-][A-Za-z0-9._%~-]*", name) and len(name) <= 200
     assert name != node_id
-    assert safe_filename("DC-01.north_2") == "DC-01.north_2"  # a clean id stays as it is
+    assert safe_file_stem("DC-01.north_2") == "DC-01.north_2"  # a clean id stays as it is
+    with pytest.raises(ValueError, match="empty"):
+        safe_file_stem("")
 
 
 def test_sanitised_names_never_collide(hand_plan, tmp_path: Path) -> None:
     ids = ["a/b", "a_b", "a:b", "A_B", ".a_b", "a\\b"]
     names = unique_filenames(ids)
     assert len({n.lower() for n in names.values()}) == len(ids)
-    assert names["A_B"] == "A_B" and names["a_b"].startswith("a_b-")  # "A_B" sorts first
+    assert names["A_B"] == "A_B" and names["a_b"].startswith("a_b~")  # "A_B" sorts first
     base = hand_plan.result
     allocations = pl.concat(
         [

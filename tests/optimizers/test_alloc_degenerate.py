@@ -10,6 +10,7 @@ import pytest
 from contracts.tables import ATP_SCHEMA, empty_frame
 from optimizers import allocate
 from optimizers.allocate import allocate_baseline
+from optimizers.numerics import NumericalInputError
 from optimizers.types import AllocationInputs
 from tests.optimizers.builders import EXACT, line, make_inputs, node, reasons, store
 from tests.optimizers.oracle import Referee
@@ -107,3 +108,18 @@ def test_non_positive_quantities_are_ignored():
     r = allocate(replace(BASE, orders=orders), EXACT)
     assert r.allocations.height == 1 and r.backorders.is_empty()
     assert r.explanations.height == 1
+
+
+def test_inputs_no_solver_can_be_trusted_with_are_refused_not_reported_optimal():
+    """The defect report's run: 1e308 in a cost and 9e18 units came back "optimal", gap 0,
+    with 41 % of lines filled. Frames that did not come through the contract are refused."""
+    huge_price = make_inputs(
+        [node("A", 1.0)], [line("O1", 1, "X", qty=2, price=1e308)], {("A", "X"): 5}
+    )
+    with pytest.raises(NumericalInputError, match=r"lines\.unit_price holds 1e\+308"):
+        allocate(huge_price)
+    huge_stock = make_inputs(
+        [node("A", 1.0)], [line("O1", 1, "X", qty=2)], {("A", "X"): 9 * 10**18}
+    )
+    with pytest.raises(NumericalInputError, match="available_to_promise"):
+        allocate(huge_stock)

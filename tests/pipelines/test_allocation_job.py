@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -151,3 +153,28 @@ def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):
     assert len(third.run_requests) == 1
     assert third.run_requests[0].run_key != first.run_requests[0].run_key
     assert "orders_late_wave.csv" in third.run_requests[0].tags["omniroute/new_files"]
+
+
+def test_inbox_sensor_waits_for_a_file_still_being_written(tmp_path, inbox_frames):
+    inbox = tmp_path / "inbox"
+    write_inbox(inbox_frames, inbox, "csv")
+    past = time.time() - 60
+    for path in inbox.iterdir():
+        os.utime(path, (past, past))
+    resources = {"inbox": InboxResource(path=str(inbox), quiet_seconds=30)}
+
+    def tick(cursor: str | None):
+        return inbox_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+
+    settled = tick(None)
+    assert len(settled.run_requests) == 1
+    (inbox / "orders_arriving.csv").write_text("order_id,line_no\nORD-1,1\n", encoding="utf-8")
+    (inbox / "orders_next.csv.part").write_text("order_id\n", encoding="utf-8")
+    waiting = tick(settled.cursor)
+    reason = waiting.skip_reason.skip_message or ""
+    assert waiting.run_requests == [] and "orders_arriving.csv" in reason
+    assert "orders_next" not in reason  # .part files are never looked at
+    os.utime(inbox / "orders_arriving.csv", (past, past))
+    arrived = tick(settled.cursor)
+    assert len(arrived.run_requests) == 1
+    assert arrived.run_requests[0].tags["omniroute/new_files"] == "orders_arriving.csv"

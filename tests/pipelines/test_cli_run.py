@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli import main
+from tests.read_only_holder import read_only_holder
+from warehouse.connection import LOCK_WAIT_ENV, open_warehouse
 
 SMALL = ("--orders=60", "--stores=4", "--dcs=2", "--skus=30")
 
@@ -84,3 +87,65 @@ def test_run_fails_clearly_without_an_inbox_or_with_a_bad_config(env, capsys, tm
     config.write_text("max_parcels_per_order: 0\n", encoding="utf-8")
     assert main(["run", "--inbox", str(env / "inbox"), "--config", str(config)]) == 2
     assert "bad --config" in capsys.readouterr().err
+
+
+def _inbox_and_empty_warehouse(env: Path) -> Path:
+    """A small inbox and an existing (empty) warehouse file an analyst can open."""
+    assert main(["sample", "--out", str(env / "inbox"), *SMALL]) == 0
+    database = env / "w" / "omniroute.duckdb"
+    with open_warehouse(database):
+        pass
+    return database
+
+
+def test_a_warehouse_held_open_too_long_fails_the_run_with_one_json_object(
+    env, capsys, monkeypatch
+):
+    database = _inbox_and_empty_warehouse(env)
+    capsys.readouterr()
+    monkeypatch.setenv(LOCK_WAIT_ENV, "1")
+    with read_only_holder(database, 300) as holder:
+        code = main(["run", "--json"])
+        assert holder.poll() is None  # still holding the file when the run gave up
+    out, err = capsys.readouterr()
+    summary = json.loads(out)  # exactly one JSON object: json.loads refuses anything more
+    assert code == 1 and summary["status"] == "failure"
+    assert "open in another process" in summary["error"] and str(database) in summary["error"]
+    assert f"PID {holder.pid}" in summary["error"] and "\n" not in summary["error"]
+    assert summary["run_id"] and summary["errors"][0].startswith("partner_files: ")
+    assert summary["objective"] is None and summary["outbox"] is None
+    assert "Traceback" not in err and "Stack Trace" not in err  # one line per failure
+
+
+def test_a_warehouse_closed_within_the_wait_lets_the_run_succeed(env, capsys, monkeypatch, caplog):
+    database = _inbox_and_empty_warehouse(env)
+    capsys.readouterr()
+    monkeypatch.setenv(LOCK_WAIT_ENV, "120")
+    with (
+        caplog.at_level(logging.WARNING, logger="warehouse.connection"),
+        read_only_holder(database, 2),
+    ):
+        code = main(["run", "--json", "--log-level", "WARNING"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["status"] == "success" and summary["error"] is None
+    assert summary["objective"] is not None and Path(summary["outbox"]).is_dir()
+    assert any("waiting up to 120 s" in r.getMessage() for r in caplog.records)  # it did wait
+
+
+def test_a_run_that_cannot_start_still_prints_one_json_object(env, capsys, monkeypatch):
+    assert main(["sample", "--out", str(env / "inbox"), *SMALL]) == 0
+    capsys.readouterr()
+    not_a_folder = env / "dagster_home_file"
+    not_a_folder.write_text("not a folder\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(not_a_folder))
+    code = main(["run", "--json"])
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert code == 1 and summary["status"] == "error" and summary["run_id"] is None
+    assert summary["error"].startswith("the run did not complete: ") and "Traceback" not in err
+    assert main(["run"]) == 1  # as text: one line on stderr, nothing on stdout
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().count("\n") == 0
+    assert err.startswith("omniroute run: the run did not complete: ")
+    assert main(["run", "--log-level", "DEBUG"]) == 1  # DEBUG: the stack too
+    assert "Traceback" in capsys.readouterr().err

@@ -93,3 +93,18 @@ def test_console_command_exit_code_and_no_warehouse_written(inbox, tmp_path):
     assert done.returncode == 1, done.stderr
     assert "rule timestamp" in done.stdout
     assert not warehouse.exists()
+
+
+def test_a_100_kb_value_is_quoted_cut_never_whole(tmp_path, capsys):
+    header = "order_id,line_no,customer_id,channel,sku,quantity,unit_price,ordered_at"
+    huge = "x" * 100_000
+    (tmp_path / "orders_huge.csv").write_text(
+        f"{header}\nORD-1,1,{huge},web,SKU-1,1,9.5,2025-03-03\n", encoding="utf-8"
+    )
+    assert main(["validate", str(tmp_path / "orders_huge.csv")]) == 1
+    out = capsys.readouterr().out
+    assert "... (100,000 characters)" in out and huge not in out and len(out) < 5_000
+    assert main(["validate", "--json", str(tmp_path / "orders_huge.csv")]) == 1
+    problems = json.loads(capsys.readouterr().out)["files"][0]["problems"]
+    long_one = next(p for p in problems if p["column"] == "customer_id")
+    assert len(long_one["value"]) == 80 and long_one["value_length"] == 100_000

@@ -1,4 +1,5 @@
-"""kill -9 at every named point of a wave, then the next wave: whole or nothing, nothing lost.
+"""kill -9 at every named point of a wave, or a full disk under the warehouse or the outbox,
+then the next wave: whole or nothing, nothing lost, and the error names the real cause.
 
 A deployment with one published wave and the next wave's partner files is copied for every
 crash point (``contracts.faults.POINTS``); the second wave runs in a child process that kills
@@ -21,7 +22,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from contracts.faults import ENV, POINTS
+from contracts.faults import DISK_FULL_ENV, ENV, POINTS
 from pipelines.cli import main
 from tests.pipelines import wave_checks as check
 
@@ -38,11 +39,16 @@ def _env(root: Path) -> dict[str, str]:
     }
 
 
-def _run_child(root: Path, crash_at: str | None) -> subprocess.CompletedProcess[str]:
+def _run_child(
+    root: Path, crash_at: str | None, disk_full_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **_env(root)}
     env.pop(ENV, None)
+    env.pop(DISK_FULL_ENV, None)
     if crash_at:
         env[ENV] = crash_at
+    if disk_full_at:
+        env[DISK_FULL_ENV] = disk_full_at
     return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run", "--json", "--log-level", "ERROR"],
         cwd=ROOT,
@@ -82,19 +88,50 @@ def test_a_wave_killed_anywhere_is_whole_or_absent(base, tmp_path, point):
     shutil.copytree(base, root)
     killed = _run_child(root, point)
     assert killed.returncode == -9, f"{point}: {killed.returncode} {killed.stderr[-1500:]}"
-    after_kill = _published(root)
+    _recovers_whole(root)
+
+
+# a full disk under the warehouse (staging, the wave's transaction) and under the outbox
+DISK_FULL = ("stage.before_commit", "publish.before_commit", "outbox.after_first_file")
+
+
+@pytest.mark.parametrize("point", DISK_FULL)
+def test_a_full_disk_fails_the_wave_with_its_cause_and_the_next_wave_recovers(
+    base, tmp_path, point
+):
+    root = tmp_path / "d"
+    shutil.copytree(base, root)
+    failed = _run_child(root, None, disk_full_at=point)
+    assert failed.returncode == 1, failed.stderr[-1500:]
+    summary = json.loads(failed.stdout)  # one JSON object, also on failure
+    assert summary["status"] == "failure"
+    assert "No space left on device" in summary["error"], summary["error"]
+    assert "cannot rollback" not in failed.stdout + failed.stderr
+    _recovers_whole(root)
+
+
+def _recovers_whole(root: Path) -> None:
+    """After a fault: no half plan is visible, and the next wave publishes everything once."""
+    after_fault = _published(root)
+    warehouse = root / "w" / "omniroute.duckdb"
+    half = check.query(
+        warehouse,
+        "SELECT r.run_id FROM plan.runs r WHERE r.kind = 'wave' AND (r.published_at IS NULL "
+        "OR NOT EXISTS (SELECT 1 FROM plan.allocations a WHERE a.run_id = r.run_id "
+        "UNION ALL SELECT 1 FROM plan.backorders b WHERE b.run_id = r.run_id))",
+    )
+    assert half.is_empty(), "a plan row without its wave"
     recovery = _run_child(root, None)
     assert recovery.returncode == 0, recovery.stderr[-2000:]
     summary = json.loads(recovery.stdout)
     waves = _published(root)
-    assert waves[-1] == summary["run_id"] and waves[: len(after_kill)] == after_kill
+    assert waves[-1] == summary["run_id"] and waves[: len(after_fault)] == after_fault
     outbox = root / "outbox"
     assert not list(outbox.glob(".partial-*"))
     folders = {p.name for p in outbox.iterdir() if p.is_dir()}
     assert folders == set(waves)  # no folder of a wave that did not commit, none missing
     assert all((outbox / w / "_SUCCESS").is_file() for w in waves)
     assert (outbox / "LATEST").read_text().strip() == waves[-1]
-    warehouse = root / "w" / "omniroute.duckdb"
     assert check.identity_breaks(warehouse).is_empty()
     assert check.over_instructed(warehouse, outbox).is_empty()
     assert check.over_promised(warehouse).is_empty()
