@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from contracts.atp import available_to_promise
+from contracts.fields import MAX_UNITS
 from contracts.tables import STAGING_SCHEMAS, empty_frame
 from optimizers import allocate
 from optimizers.settings import AllocationSettings
@@ -27,7 +28,7 @@ from optimizers.types import AllocationInputs
 DATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "brunel"
 ZONE = "PORT09"  # every order's destination port
 UNIT_PRICE = 1000.0  # not in the data: high so that a backorder is the last resort
-BIG = 10**12  # "no limit" for unit capacity
+BIG = MAX_UNITS  # "no limit" for unit capacity: the contract's largest
 SERVICE = {"DTD": "express", "DTP": "standard", "CRF": "standard"}
 
 

@@ -50,8 +50,10 @@ class Field:
 # Plausible upper bounds: values above them are typing or unit errors (cents for dollars, grams
 # for kilograms, 9e18), and they would wreck the solver's numerics (a 1e308 cost makes every
 # other cost vanish beside it). Generous on purpose: no real business is near any of them.
-MAX_UNITS = 10_000_000  # stock and capacity of one node
-MAX_LINE_UNITS = 100_000  # units of one order line, shipment, rejection or cancellation
+MAX_UNITS = 1_000_000_000  # stock and capacity of one node
+# units of one order line, shipment, rejection or cancellation: B2B lines are large (the real
+# dataset's, docs/realdata.md, reach 561,847 units)
+MAX_LINE_UNITS = 10_000_000
 MAX_LINE_NO = 100_000
 MAX_PRICE = 1_000_000.0  # one unit's price or cost
 MAX_FEE = 10_000.0  # a handling or parcel fee, a per-kg rate

@@ -40,7 +40,7 @@ BROKEN = [
     ("products", {"unit_cost": "1e7"}, "unit_cost", "max"),
     ("nodes", {"handling_cost_per_order": "1e308"}, "handling_cost_per_order", "max"),
     ("nodes", {"handling_cost_per_unit": "10001"}, "handling_cost_per_unit", "max"),
-    ("nodes", {"ship_capacity_units": "10000001"}, "ship_capacity_units", "max"),
+    ("nodes", {"ship_capacity_units": "1000000001"}, "ship_capacity_units", "max"),
     ("nodes", {"processing_days": "366"}, "processing_days", "max"),
     ("stock", {"on_hand": "9000000000000000000"}, "on_hand", "max"),
     ("rates", {"cost_per_package": "1e308"}, "cost_per_package", "max"),
