@@ -26,7 +26,7 @@ from pathlib import Path
 csv.field_size_limit(sys.maxsize)  # long cells are the validator's business (max_length)
 
 MAX_RECORD_LINES = 32  # a quoted field open longer than this is a stray quote
-_BLOCK = 1 << 20
+BLOCK_BYTES = 1 << 20  # read at a time; the line-end rule looks at the first block
 
 
 class NotUtf8Error(ValueError):
@@ -43,11 +43,16 @@ class CsvRecord:
     error: str | None = None
 
 
+def line_separator(head: bytes) -> bytes:
+    """LF (CRLF is LF with a CR to drop), unless the file's first block has CRs and no LF."""
+    return b"\n" if b"\n" in head or b"\r" not in head else b"\r"
+
+
 def physical_lines(path: Path) -> Iterator[tuple[int, str]]:
     """(line number, text without its line end) for every physical line, streamed."""
     with open(path, "rb") as handle:
-        head = handle.read(_BLOCK)
-        separator = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
+        head = handle.read(BLOCK_BYTES)
+        separator = line_separator(head)
         pending = head
         number = 0
         offset = 0
@@ -57,13 +62,25 @@ def physical_lines(path: Path) -> Iterator[tuple[int, str]]:
                 number += 1
                 yield number, _decode(raw, separator, number, offset, first=number == 1)
                 offset += len(raw) + 1
-            block = handle.read(_BLOCK)
+            block = handle.read(BLOCK_BYTES)
             if not block:
                 break
             pending += block
         if pending:
             number += 1
             yield number, _decode(pending, separator, number, offset, first=number == 1)
+
+
+def physical_line_count(path: Path) -> int:
+    """Physical lines of the file by the same line-end rule, counted apart from the
+    parser (the ledger's own check that no line was swallowed)."""
+    with open(path, "rb") as handle:
+        head = handle.read(BLOCK_BYTES)
+        separator = line_separator(head)
+        count, last = head.count(separator), head[-1:]
+        for block in iter(lambda: handle.read(BLOCK_BYTES), b""):
+            count, last = count + block.count(separator), block[-1:]
+    return count + (1 if last and last != separator else 0)
 
 
 def _decode(raw: bytes, separator: bytes, number: int, offset: int, first: bool) -> str:

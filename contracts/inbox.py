@@ -9,6 +9,7 @@ quiet (size and modification time unchanged) for ``quiet_seconds``; partners may
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.kinds import processing_order
+from contracts.reading import file_sha256
 
 MAX_FILE_MB_ENV, QUIET_SECONDS_ENV = "OMNIROUTE_MAX_FILE_MB", "OMNIROUTE_QUIET_SECONDS"
 # Taking a CSV in (read, raw table, validation) peaks at 20-30 bytes of memory per byte of file
@@ -47,6 +49,10 @@ class InboxRules:
         values.update({k: float(v) for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    def is_quiet(self, mtime_ns: int) -> bool:
+        """Whether a file last changed at ``mtime_ns`` has been quiet long enough to be taken."""
+        return time.time() - mtime_ns / 1e9 >= self.quiet_seconds
+
 
 @dataclass(frozen=True)
 class InboxEntry:
@@ -57,6 +63,14 @@ class InboxEntry:
     size: int
     mtime_ns: int
     refusal: str | None = None
+
+    def identity(self) -> str:
+        """The ledger's and the sensor's key: the content hash, or for a refused entry (never
+        read) a hash of its name, size, time and reason."""
+        if self.refusal is None:
+            return file_sha256(self.path)
+        marker = f"refused\0{self.display_name}\0{self.size}\0{self.mtime_ns}\0{self.refusal}"
+        return hashlib.sha256(marker.encode()).hexdigest()
 
 
 def display_name(name: str) -> str:
@@ -78,10 +92,8 @@ def inbox_entries(inbox: Path, rules: InboxRules) -> list[InboxEntry]:
 
 def _entry(path: Path, rules: InboxRules) -> InboxEntry:
     info = os.lstat(path)
-    name = display_name(path.name)
-    entry = InboxEntry(path, name, info.st_size, info.st_mtime_ns)
     refusal = _refusal(path, info, rules)
-    return InboxEntry(path, name, info.st_size, info.st_mtime_ns, refusal) if refusal else entry
+    return InboxEntry(path, display_name(path.name), info.st_size, info.st_mtime_ns, refusal)
 
 
 def _refusal(path: Path, info: os.stat_result, rules: InboxRules) -> str | None:
@@ -104,13 +116,10 @@ def _refusal(path: Path, info: os.stat_result, rules: InboxRules) -> str | None:
 
 def wait_until_quiet(entries: list[InboxEntry], rules: InboxRules) -> None:
     """Sleep until every taken file is ``quiet_seconds`` old, at most ``settle_wait_s``."""
+    youngest = max((e.mtime_ns for e in entries if e.refusal is None), default=0)
     deadline = time.monotonic() + rules.settle_wait_s
-    while time.monotonic() < deadline:
-        youngest = max((e.mtime_ns for e in entries if e.refusal is None), default=0)
-        age = time.time() - youngest / 1e9
-        if age >= rules.quiet_seconds:
-            return
-        time.sleep(min(rules.quiet_seconds - age, deadline - time.monotonic(), 0.5))
+    while not rules.is_quiet(youngest) and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(rules.quiet_seconds - (time.time() - youngest / 1e9), left, 0.5))
 
 
 def still_written(entry: InboxEntry, rules: InboxRules) -> str | None:
@@ -121,6 +130,6 @@ def still_written(entry: InboxEntry, rules: InboxRules) -> str | None:
         return "removed from the inbox while the run read it"
     if (info.st_size, info.st_mtime_ns) != (entry.size, entry.mtime_ns):
         return "still being written (its size or time changed while the run read it)"
-    if time.time() - info.st_mtime_ns / 1e9 < rules.quiet_seconds:
+    if not rules.is_quiet(info.st_mtime_ns):
         return f"still being written (changed less than {rules.quiet_seconds:g} s ago)"
     return None

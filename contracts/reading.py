@@ -18,7 +18,15 @@ from pathlib import Path
 
 import polars as pl
 
-from contracts.csv_records import BlankLines, CsvRecord, NotUtf8Error, csv_records, physical_lines
+from contracts.csv_records import (
+    BLOCK_BYTES,
+    BlankLines,
+    CsvRecord,
+    NotUtf8Error,
+    csv_records,
+    physical_line_count,
+    physical_lines,
+)
 from contracts.kinds import PARTNER_FILE_SUFFIXES, kind_of
 
 # Columns the reader adds; a partner column with one of these names is renamed "<name>_partner".
@@ -81,7 +89,7 @@ def file_sha256(path: Path) -> str:
     """Content hash: the ledger's identity of a file (same bytes = same file)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(BLOCK_BYTES), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -152,18 +160,7 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, LineCount]:
         chunks.append(_csv_frame(columns, batch, sum(c.height for c in chunks)))
     except NotUtf8Error as error:
         raise UnreadableFileError(str(error)) from error
-    return columns, pl.concat(chunks), LineCount(_line_total(path), outside + blanks.count)
-
-
-def _line_total(path: Path) -> int:
-    """Physical lines of the file, counted apart from the parser (the ledger's own check)."""
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 20)
-        separator = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
-        count, last = head.count(separator), head[-1:]
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count, last = count + block.count(separator), block[-1:]
-    return count + (1 if last and last != separator else 0)
+    return columns, pl.concat(chunks), LineCount(physical_line_count(path), outside + blanks.count)
 
 
 def _cut(fields: list[str], width: int) -> list[str | None]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import InboxResource
 from contracts.inbox import InboxRules, inbox_entries
-from contracts.reading import file_sha256
 
 ALLOCATION_JOB = "allocation_job"
 
@@ -34,18 +32,13 @@ def inbox_fingerprints(
         if previous and previous[0] == entry.size and previous[1] == entry.mtime_ns:
             fingerprints[entry.display_name] = previous
             continue
-        if entry.refusal is None:
-            digest = file_sha256(entry.path)
-        else:
-            digest = hashlib.sha256(f"{entry.size}:{entry.mtime_ns}".encode()).hexdigest()
-        fingerprints[entry.display_name] = [entry.size, entry.mtime_ns, digest]
+        fingerprints[entry.display_name] = [entry.size, entry.mtime_ns, entry.identity()]
     return fingerprints
 
 
-def settling(current: dict[str, list], names: list[str], quiet_seconds: float) -> list[str]:
-    """Of these files, those changed less than ``quiet_seconds`` ago (still being written)."""
-    now_ns = time.time_ns()
-    return [n for n in names if now_ns - current[n][1] < quiet_seconds * 1e9]
+def settling(current: dict[str, list], names: list[str], rules: InboxRules) -> list[str]:
+    """Of these files, those not yet quiet (still being written)."""
+    return [n for n in names if not rules.is_quiet(current[n][1])]
 
 
 def new_or_changed(current: dict[str, list], seen: dict[str, list]) -> list[tuple[str, str]]:
@@ -73,7 +66,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
         return dg.SensorResult(
             skip_reason="No new partner files in the inbox.", cursor=json.dumps(current)
         )
-    young = settling(current, [name for name, _ in arrived], rules.quiet_seconds)
+    young = settling(current, [name for name, _ in arrived], rules)
     if young:  # the cursor stays: the next tick sees them again, complete
         return dg.SensorResult(
             skip_reason=f"Waiting for files still being written: {', '.join(young)[:500]}"

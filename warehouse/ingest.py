@@ -7,7 +7,6 @@ sha256 is already in the ledger is skipped, so re-dropping it changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from dataclasses import dataclass, field, replace
@@ -40,7 +39,6 @@ from contracts.reading import (
     LineCount,
     RawFile,
     UnreadableFileError,
-    file_sha256,
     read_partner_file,
 )
 from contracts.tables import KEYS
@@ -100,8 +98,9 @@ def ingest_inbox(
     entries = inbox_entries(inbox, rules)
     wait_until_quiet(entries, rules)
     for entry in entries:
+        sha: str | None = None
         try:
-            sha = _identity(entry)
+            sha = entry.identity()
             if sha in known:
                 scan.skipped.append(entry.display_name)
                 continue
@@ -113,7 +112,7 @@ def ingest_inbox(
         except duckdb.Error:  # the warehouse failing (a full disk): the run's cause, and the
             raise  # file stays un-ledgered, so the next run takes it again
         except Exception as error:  # this file's trouble, not the inbox's
-            seen = _record_failure(con, entry, error, quarantine_dir, run_id)
+            seen = _record_failure(con, entry, sha, error, quarantine_dir, run_id)
         known.add(seen.sha256)
         scan.recorded.append(seen)
         crash_point("ingest.after_first_file")
@@ -122,14 +121,6 @@ def ingest_inbox(
 
 class _Deferred(Exception):
     """The file is still being written: a later run takes it."""
-
-
-def _identity(entry: InboxEntry) -> str:
-    """The content hash; a refused entry (never read) is known by its name, size and time."""
-    if entry.refusal is None:
-        return file_sha256(entry.path)
-    marker = f"refused\0{entry.display_name}\0{entry.size}\0{entry.mtime_ns}\0{entry.refusal}"
-    return hashlib.sha256(marker.encode()).hexdigest()
 
 
 def _record_entry(
@@ -171,17 +162,17 @@ def _record_entry(
 def _record_failure(
     con: duckdb.DuckDBPyConnection,
     entry: InboxEntry,
+    sha: str | None,
     error: Exception,
     quarantine_dir: Path,
     run_id: str,
 ) -> SeenFile:
-    """Any error while taking one file in becomes its quarantine entry, with the real cause."""
+    """Any error while taking one file in becomes its quarantine entry, with the real cause.
+
+    sha: the file's identity if it was computed before the error (None: hashing failed)."""
     reason = f"could not be taken in: {type(error).__name__}: {error}"
-    try:
-        sha = file_sha256(entry.path)
-    except OSError as unreadable:
-        sha = _identity(InboxEntry(entry.path, entry.display_name, entry.size, 0, reason))
-        reason = f"{reason}; the file itself cannot be opened ({unreadable})"
+    if sha is None:  # the file itself cannot be read: known by name, size and the reason
+        sha = replace(entry, mtime_ns=0, refusal=reason).identity()
     seen = SeenFile(
         entry.display_name, sha, kind_of(entry.display_name), FileStatus.UNREADABLE, message=reason
     )
