@@ -119,7 +119,7 @@ def wait_until_quiet(entries: list[InboxEntry], rules: InboxRules) -> None:
     youngest = max((e.mtime_ns for e in entries if e.refusal is None), default=0)
     deadline = time.monotonic() + rules.settle_wait_s
     while not rules.is_quiet(youngest) and (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(rules.quiet_seconds - (time.time() - youngest / 1e9), left, 0.5))
+        time.sleep(max(0.0, min(rules.quiet_seconds - (time.time() - youngest / 1e9), left, 0.5)))
 
 
 def still_written(entry: InboxEntry, rules: InboxRules) -> str | None:
