@@ -94,6 +94,7 @@ def _metadata(wave: Wave, kind: str) -> dict[str, Any]:
                 "lanes",
                 "exclusions",
                 "stock",
+                "supply",
                 "shipments",
                 "rejections",
                 "cancellations",

@@ -5,14 +5,17 @@ import polars as pl
 
 from assets.config import BenefitConfig
 from assets.resources import WarehouseResource
+from contracts.tables import STAGING_SCHEMAS
 from contracts.vocabulary import PlanMethod
-from reporting.benefits import benefit_scenarios
+from reporting.benefits import benefit_scenarios, return_figure_table
 from reporting.margins import line_margins
 from reporting.markdown import markdown_table
 from reporting.measures import planned_lines
+from reporting.returns import FIGURES
 from warehouse.book import wave_inputs_of
 from warehouse.plans import load_inputs, load_plan, load_settings, plan_run_id
 from warehouse.runs import write_run_frame
+from warehouse.staging import load_staging
 
 
 @dg.asset(
@@ -45,10 +48,13 @@ def margin_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 @dg.asset(
     group_name="marts",
     kinds={"pulp", "duckdb"},
-    deps=["wave_outbox"],
+    deps=["wave_outbox", "staging_returns"],
     description="marts.benefit_estimates: incremental gross margin of ship-from-store, BOPIS and "
     "BORIS, from counterfactual re-runs of the wave's own problem (its open lines, net ATP and "
-    "capacity, settings) with each capability off vs on, plus the documented assumptions used.",
+    "capacity, settings) with each capability off vs on (units awaiting supply count as sold "
+    "later, not lost), plus the documented assumptions used. BORIS uses the business's own "
+    "return rate, in-store share and resale rate from staging.returns where there are enough "
+    "returns, else the assumptions; each figure says which.",
 )
 def benefit_estimates(
     context: dg.AssetExecutionContext, config: BenefitConfig, warehouse: WarehouseResource
@@ -61,14 +67,26 @@ def benefit_estimates(
         settings = load_settings(con, run_id).with_(
             time_limit_s=config.time_limit_s, mip_gap=config.mip_gap
         )
-    benefits = benefit_scenarios(inputs, settings, config.assumptions())
+        returns = load_staging(con, "returns").select(list(STAGING_SCHEMAS["returns"]))
+    assumptions = config.assumptions()
+    benefits = benefit_scenarios(
+        inputs, settings, assumptions, returns=returns, order_history=staged.orders
+    )
     with warehouse.connect() as con:
         write_run_frame(con, "marts.benefit_estimates", run_id, benefits)
-    shown = benefits.select(pl.exclude("assumptions")).with_columns(pl.selectors.float().round(2))
+    figures = return_figure_table(benefits, assumptions).with_columns(pl.selectors.float().round(4))
+    figure_columns = [c for f in FIGURES for c in (f, f"{f}_source")]
+    shown = benefits.select(pl.exclude("assumptions", "returned_units", *figure_columns))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": benefits.height,
-            "estimates": dg.MetadataValue.md(markdown_table(shown)),
-            "assumptions": dg.MetadataValue.json(config.assumptions().assumption_values()),
+            "estimates": dg.MetadataValue.md(
+                markdown_table(shown.with_columns(pl.selectors.float().round(2)))
+            ),
+            "return_figures": dg.MetadataValue.md(markdown_table(figures)),
+            "return_figures_from_data": dg.MetadataValue.json(
+                dict(zip(figures["figure"], figures["source"] == "data", strict=True))
+            ),
+            "assumptions": dg.MetadataValue.json(assumptions.assumption_values()),
         }
     )

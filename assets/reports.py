@@ -10,7 +10,7 @@ from warehouse.plans import plan_run_id
 @dg.asset(
     group_name="report",
     kinds={"html", "markdown", "duckdb"},
-    deps=["allocation_plan"],
+    deps=["allocation_plan", "inventory_position"],
     description=(
         "KPI report of the wave over the lines it planned (fill rate, cost, delivery days, "
         "on-time, utilization, mix, margin, savings against the rule-based baseline, gap): "

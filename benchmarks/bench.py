@@ -58,7 +58,10 @@ SYNTHETIC = {
     "dense-20k": {**SPARSE, "stock_density": 0.6},
     "pickup-20k": {**SPARSE, "pickup_share": 0.3},
     "zoned-20k": {**SPARSE, "zone_share": 0.8, "lane_dcs": 15},
+    "supply-20k": {**SPARSE, "supply_share": 0.3},  # sparse stock, supply due in 1-10 days
+    "supply-2k": {**SPARSE, "supply_share": 0.3},  # small enough for a long exact solve
 }
+SYNTHETIC_LINES = {"supply-2k": 2_000}
 SIZES = {"size-1k": 1_000, "size-5k": 5_000, "size-20k": 20_000}
 SIZES |= {"size-100k": 100_000, "size-200k": 200_000}
 WAVES = ["wave-sample", "wave-20k"]
@@ -75,7 +78,8 @@ def instance(case: str, seed: int):
     from samples.synthetic import synthetic_inputs
 
     if case in SYNTHETIC:
-        return synthetic_inputs(n_lines=20_000, seed=seed, **SYNTHETIC[case])
+        lines = SYNTHETIC_LINES.get(case, 20_000)
+        return synthetic_inputs(n_lines=lines, seed=seed, **SYNTHETIC[case])
     lines = SIZES[case]
     stores, dcs, skus = shape(lines)
     frames = generate_inbox(

@@ -22,6 +22,8 @@ NODE_TYPES = values(*NodeType)
 SERVICE_LEVELS = ("standard", "express")
 CHANNELS = ("web", "mobile", "call_center", "store", "marketplace")
 METHODS = values(*OrderMethod)
+SUPPLY_KINDS = ("in_transit", "purchase_order")
+RETURN_CHANNELS = ("in_store", "mail")
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 
@@ -96,6 +98,7 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
         _money("handling_cost_per_order"),
         _money("handling_cost_per_unit"),
         _days("processing_days"),
+        _units("pickup_capacity_orders", required=False),
     ),
     "products": (
         Field("sku", "id"),
@@ -110,6 +113,15 @@ CONTRACT: dict[str, tuple[Field, ...]] = {
         _units("reserved"),
         _units("safety_stock", required=False, default=0),
         Field("snapshot_at", "timestamp"),
+    ),
+    # Stock on its way to a node: a transfer in transit or a purchase order, with its ETA.
+    "supply": (
+        Field("supply_id", "id"),
+        Field("node_id", "id"),
+        Field("sku", "id"),
+        _units("quantity"),
+        Field("expected_at", "timestamp"),
+        Field("kind", "enum", values=SUPPLY_KINDS),
     ),
     "rates": (
         Field("service_level", "enum", values=SERVICE_LEVELS),
@@ -183,6 +195,17 @@ CONTRACT |= {
         _line_units("quantity", required=False),
         Field("cancelled_at", "timestamp"),
         Field("reason", "text", required=False),
+    ),
+    # Units customers brought or sent back (they feed the BORIS estimate, not the stock).
+    "returns": (
+        Field("return_id", "id"),
+        Field("order_id", "id"),
+        _line_no(),
+        _line_units("quantity"),
+        Field("returned_at", "timestamp"),
+        Field("return_channel", "enum", values=RETURN_CHANNELS),
+        Field("node_id", "id"),
+        Field("resellable", "bool"),
     ),
 }
 

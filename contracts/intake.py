@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from contracts.kinds import FEEDBACK_KINDS, KINDS, kind_of, processing_order
+from contracts.kinds import FEEDBACK_KINDS, KINDS, REFERENCE_KINDS, kind_of, processing_order
 from contracts.reading import RawFile, UnreadableFileError, read_partner_file
 from contracts.schemas import Reference
 from contracts.validation import (
@@ -130,12 +130,10 @@ def _skipped_rules(
 ) -> list[str]:
     """Say which cross-file rules did not run for lack of reference files."""
     notes = []
-    needs_nodes = any(
-        readable[k] for k in ("stock", "lanes", "exclusions", "orders", "shipments", "rejections")
-    )
+    needs_nodes = any(readable[k] for k in KINDS if k not in REFERENCE_KINDS + ("cancellations",))
     if needs_nodes and staged["nodes"] is None:
         notes.append("no nodes file given: unknown-node and pickup-support checks skipped")
-    if any(readable[k] for k in ("stock", "orders")) and staged["products"] is None:
+    if any(readable[k] for k in ("stock", "supply", "orders")) and staged["products"] is None:
         notes.append("no products file given: unknown-sku checks skipped")
     if any(readable[k] for k in FEEDBACK_KINDS):
         notes.append(

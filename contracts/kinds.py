@@ -13,10 +13,12 @@ KINDS: tuple[str, ...] = (
     "products",
     "rates",
     "stock",
+    "supply",
     "lanes",
     "exclusions",
     "orders",
     *FEEDBACK_KINDS,
+    "returns",
 )
 REFERENCE_KINDS: tuple[str, ...] = ("nodes", "products")
 PARTNER_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")

@@ -20,6 +20,7 @@ ALLOCATION_SCHEMA = pl.Schema(
         "parcel_cost": pl.Float64(),  # this row's weight share of its parcel's cost
         "handling_cost": pl.Float64(),
         "expected_delivery_days": pl.Int64(),
+        "available_at": pl.Datetime("us", "UTC"),  # ETA of the supply it is filled from
         "late_units": pl.Int64(),
         "unit_price": pl.Float64(),
         "unit_cost": pl.Float64(),
@@ -33,6 +34,7 @@ BACKORDER_SCHEMA = pl.Schema(
         "sku": pl.String(),
         "quantity": pl.Int64(),
         "reason": pl.String(),  # vocabulary.BackorderReason; a line may have a row per reason
+        "expected_at": pl.Datetime("us", "UTC"),  # awaiting_supply: when that supply is due
     }
 )
 PARCEL_SCHEMA = pl.Schema(
@@ -80,6 +82,7 @@ INSTRUCTION_SCHEMA = pl.Schema(
         "service_level": pl.String(),
         "parcel_cost": pl.Float64(),
         "expected_delivery_days": pl.Int64(),
+        "available_at": pl.Datetime("us", "UTC"),  # supply: not before its ETA; empty = on hand
     }
 )
 PLAN_FRAMES: dict[str, pl.Schema] = {
@@ -134,7 +137,8 @@ COMMITMENT_SCHEMA = pl.Schema(
         "cancelled": pl.Int64(),
         "open": pl.Int64(),  # quantity - shipped - rejected - cancelled
         "instructed_at": UTC_TS,
-        "business_day": pl.Date(),
+        "business_day": pl.Date(),  # the day it ships: the wave's, or the day supply arrives
+        "available_at": UTC_TS,  # ETA of the supply it was promised from (null: on hand)
     }
 )
 # plan.line_events: the append-only history (sku added to the design's columns: every event
@@ -187,7 +191,8 @@ INTAKE_SUMMARY_SCHEMA = pl.Schema(
     }
 )
 
-# plan.inventory (per wave): a node x sku's newest snapshot, the commitments against it, ATP.
+# plan.inventory (per wave): a node x sku's newest snapshot, the commitments against it, ATP,
+# and the supply on its way to it.
 INVENTORY_SCHEMA = pl.Schema(
     {
         "node_id": pl.String(),
@@ -199,5 +204,9 @@ INVENTORY_SCHEMA = pl.Schema(
         "committed": pl.Int64(),
         "rejected_since": pl.Int64(),
         "available_to_promise": pl.Int64(),
+        "in_transit": pl.Int64(),  # supply no snapshot covers yet, by kind
+        "on_order": pl.Int64(),
+        "supply_committed": pl.Int64(),  # promised from that supply (open or shipped)
+        "supply_available": pl.Int64(),  # supply a wave may still promise (any horizon)
     }
 )

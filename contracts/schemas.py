@@ -158,7 +158,7 @@ def _reference_checks(kind: str, name: str, reference: Reference) -> list[pa.Che
                 lambda key: ~pl.col(key).is_in(known) | pl.col(key).is_in(pickup),
             )
         )
-    if name == "sku" and kind in ("orders", "stock") and reference.skus is not None:
+    if name == "sku" and kind in ("orders", "stock", "supply") and reference.skus is not None:
         checks.append(_known(reference.skus, "unknown_sku", "no such sku in products"))
     return checks
 

@@ -24,6 +24,7 @@ _STAGING: dict[str, dict[str, pl.DataType]] = {
         "handling_cost_per_order": pl.Float64(),
         "handling_cost_per_unit": pl.Float64(),
         "processing_days": pl.Int64(),
+        "pickup_capacity_orders": pl.Int64(),  # BOPIS orders prepared per day; null = no limit
     },
     "products": {
         "sku": pl.String(),
@@ -38,6 +39,14 @@ _STAGING: dict[str, dict[str, pl.DataType]] = {
         "reserved": pl.Int64(),
         "safety_stock": pl.Int64(),  # empty/absent = 0
         "snapshot_at": UTC_TS,
+    },
+    "supply": {
+        "supply_id": pl.String(),
+        "node_id": pl.String(),
+        "sku": pl.String(),
+        "quantity": pl.Int64(),  # 0 withdraws the supply
+        "expected_at": UTC_TS,
+        "kind": pl.String(),  # in_transit | purchase_order
     },
     "rates": {
         "service_level": pl.String(),  # standard | express
@@ -107,6 +116,16 @@ _STAGING: dict[str, dict[str, pl.DataType]] = {
         "cancelled_at": UTC_TS,
         "reason": pl.String(),
     },
+    "returns": {
+        "return_id": pl.String(),
+        "order_id": pl.String(),
+        "line_no": pl.Int64(),
+        "quantity": pl.Int64(),
+        "returned_at": UTC_TS,
+        "return_channel": pl.String(),  # in_store | mail
+        "node_id": pl.String(),  # where it was received
+        "resellable": pl.Boolean(),
+    },
 }
 
 STAGING_SCHEMAS: dict[str, pl.Schema] = {kind: pl.Schema(c) for kind, c in _STAGING.items()}
@@ -116,6 +135,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "nodes": ("node_id",),
     "products": ("sku",),
     "stock": ("node_id", "sku", "snapshot_at"),
+    "supply": ("supply_id", "node_id", "sku"),
     "rates": ("service_level", "max_distance_km"),
     "lanes": ("node_id", "ship_to_zone", "service_level"),
     "exclusions": ("node_id", "sku", "customer_id", "channel"),
@@ -123,6 +143,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "shipments": ("shipment_id", "order_id", "line_no"),
     "rejections": ("order_id", "line_no", "node_id", "rejected_at"),
     "cancellations": ("order_id", "line_no", "cancelled_at"),
+    "returns": ("return_id",),
 }
 
 # Available to promise per node x sku, derived from the newest stock snapshot.

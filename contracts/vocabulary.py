@@ -65,6 +65,7 @@ class BackorderReason(StrEnum):
     SPLIT_LIMIT = "split_limit"
     UNECONOMIC = "uneconomic"
     UNKNOWN_SKU = "unknown_sku"
+    AWAITING_SUPPLY = "awaiting_supply"  # supply due after the horizon will cover it
 
 
 class Binding(StrEnum):

@@ -160,7 +160,7 @@ def cancel_rows(cancelled: pl.DataFrame, run_id: str) -> pl.DataFrame:
         pl.col("take").alias("quantity"), "node_id",
         pl.lit(InstructionMethod.CANCEL.value).alias("fulfillment_method"), "parcel_id",
         "service_level", pl.lit(0.0).alias("parcel_cost"),
-        pl.lit(None, pl.Int64).alias("expected_delivery_days"),
+        pl.lit(None, pl.Int64).alias("expected_delivery_days"), "available_at",
     )  # fmt: skip
     legs = cancelled.filter(pl.col("fulfillment_method") == Mode.SHIP_TO_STORE)
     receiving = (

@@ -15,6 +15,7 @@ from contracts.vocabulary import PlanMethod, RunStatus, SolveMethod, Solver
 from optimizers.candidates import Candidates, build_candidates
 from optimizers.heuristics.baseline import baseline_fills
 from optimizers.heuristics.polish import polish_fills
+from optimizers.heuristics.refill import refill
 from optimizers.heuristics.warmstart import warm_start
 from optimizers.model.arrays import fills_from_values, start_vector
 from optimizers.model.build import build_model_arrays
@@ -133,7 +134,7 @@ def _checked_plan(
     baseline; the baseline also when it beats what the solver stopped at."""
     fills, status, message = None, found.status, found.message
     if found.fills is not None:
-        fills = polish_fills(c, found.fills)
+        fills = refill(c, polish_fills(c, found.fills))
         broken = fill_violations(c, fills)
         if broken:
             fills, message = None, "solver plan rejected: " + "; ".join(broken)
@@ -214,17 +215,26 @@ def evaluate_plan(
     fulfillment_method, quantity). Raises ValueError for a row no rule allows."""
     settings = settings or AllocationSettings()
     c = build_candidates(inputs, settings)
+    key = ["order_id", "line_no", "node_id", "fulfillment_method", "available_at"]
     keys = (
         c.candidates.join(c.lines.select("line_idx", "order_id", "line_no"), on="line_idx")
         .join(c.nodes.select("node_idx", "node_id"), on="node_idx")
+        .join(c.atp.select("atp_idx", "available_at"), on="atp_idx")
         .select(
-            "order_id", "line_no", "node_id", pl.col("mode").alias("fulfillment_method"), "cand_idx"
+            "order_id",
+            "line_no",
+            "node_id",
+            pl.col("mode").alias("fulfillment_method"),
+            "available_at",
+            "cand_idx",
+        )  # fmt: skip
+    )
+    if "available_at" not in allocations.columns:  # a plan from stock on hand only
+        allocations = allocations.with_columns(
+            available_at=pl.lit(None, keys["available_at"].dtype)
         )
-    )
-    rows = allocations.select("order_id", "line_no", "node_id", "fulfillment_method", "quantity")
-    matched = rows.join(
-        keys, on=["order_id", "line_no", "node_id", "fulfillment_method"], how="left"
-    )
+    rows = allocations.select(*key, "quantity")
+    matched = rows.join(keys, on=key, how="left", nulls_equal=True)
     if matched["cand_idx"].null_count():
         bad = matched.filter(pl.col("cand_idx").is_null()).head(5).to_dicts()
         raise ValueError(f"allocation rows no rule allows, e.g. {bad}")

@@ -9,7 +9,9 @@ hashable (the benefit scenarios key their plans by settings).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -87,6 +89,19 @@ class AllocationSettings(BaseModel):
         default=True,
         description="BOPIS: let pickup lines be filled from the pickup store's own stock.",
     )
+    supply_horizon_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="Lines may be filled from supply (transfers in transit, purchase orders) "
+        "due within this many days of the wave; 0 = on-hand stock only. Waiting days count "
+        "as delivery days.",
+    )
+    business_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the business day (for example Europe/Berlin): "
+        "capacities are per day in this zone, shared by the day's waves.",
+    )
     threads: int = Field(default=1, ge=1, description="Solver threads.")
     seed: int = Field(default=0, ge=0, description="Solver random seed (same seed, same plan).")
 
@@ -96,6 +111,19 @@ class AllocationSettings(BaseModel):
         if value not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, not {value!r}")
         return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"business_timezone {value!r} is not an IANA time zone") from error
+        return value
+
+    def business_day(self, at: datetime) -> date:
+        """The business day ``at`` falls on, in ``business_timezone``."""
+        return at.astimezone(ZoneInfo(self.business_timezone)).date()
 
     def with_(self, **changes: Any) -> AllocationSettings:
         """A copy with some fields changed (derived values such as a remaining time limit;

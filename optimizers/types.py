@@ -18,6 +18,28 @@ LINE_EXCLUSION_SCHEMA = pl.Schema(
     {"order_id": pl.String(), "line_no": pl.Int64(), "node_id": pl.String(), "reason": pl.String()}
 )
 PARCELS_SENT_SCHEMA = pl.Schema({"order_id": pl.String(), "parcels": pl.Int64()})
+# Supply a wave may promise, net of commitments: per node x sku x arrival, the whole days from
+# the wave to the day it can ship (at least 1: what is not on the shelf never ships today).
+SUPPLY_INPUT_SCHEMA = pl.Schema(
+    {
+        "node_id": pl.String(),
+        "sku": pl.String(),
+        "wait_days": pl.Int64(),
+        "expected_at": pl.Datetime("us", "UTC"),
+        "available_to_promise": pl.Int64(),
+    }
+)
+# A node's capacities left on a later day (the day supply arriving then ships); a node x day
+# absent here has its full daily capacities.
+SUPPLY_CAPACITY_SCHEMA = pl.Schema(
+    {
+        "node_id": pl.String(),
+        "wait_days": pl.Int64(),
+        "ship_capacity_units": pl.Int64(),
+        "ship_capacity_orders": pl.Int64(),
+        "pickup_capacity_orders": pl.Int64(),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,10 @@ class AllocationInputs:
     )
     parcels_sent: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema=PARCELS_SENT_SCHEMA)
+    )
+    supply: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUPPLY_INPUT_SCHEMA))
+    supply_capacity: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=SUPPLY_CAPACITY_SCHEMA)
     )
 
     @classmethod

@@ -5,7 +5,8 @@ the newest snapshot of the node x sku, where ``committed`` = units instructed th
 neither rejected nor cancelled and were not shipped by the snapshot's ``snapshot_at`` (units
 shipped later are still in its on_hand), and ``rejected_since`` = units the node rejected
 after ``snapshot_at`` (it said it does not have them; the next snapshot will say so too).
-Capacities are per business day: a wave may use what the day's earlier published waves left.
+Capacities are per business day: a wave may use what the day's earlier published waves left,
+and supply ships against the capacity of the day it arrives.
 """
 
 from __future__ import annotations
@@ -15,17 +16,35 @@ from datetime import date
 import polars as pl
 
 from contracts.results import INVENTORY_SCHEMA
-from contracts.vocabulary import SHIPPING_MODES, LineEvent
-from optimizers.types import LINE_EXCLUSION_SCHEMA, PARCELS_SENT_SCHEMA
+from contracts.tables import STAGING_SCHEMAS
+from contracts.vocabulary import SHIPPING_MODES, LineEvent, Mode
+from optimizers.types import LINE_EXCLUSION_SCHEMA, PARCELS_SENT_SCHEMA, SUPPLY_CAPACITY_SCHEMA
 from orderbook.state import LINE, OrderBook
+from orderbook.supply import (
+    counted_supply,
+    free_supply,
+    supply_committed,
+    supply_position,
+    with_snapshots,
+)
 
 NODE_SKU = ["node_id", "sku"]
 
 
-def net_available(stock: pl.DataFrame, book: OrderBook, events: pl.DataFrame) -> pl.DataFrame:
-    """Per node x sku with a snapshot: the snapshot's figures, the commitments against it and
-    what is left to promise (``INVENTORY_SCHEMA``). ``events`` holds the shipped and rejected
-    events (published and this wave's)."""
+def net_available(
+    stock: pl.DataFrame,
+    book: OrderBook,
+    events: pl.DataFrame,
+    supply: pl.DataFrame | None = None,
+    day: date | None = None,
+    zone: str = "UTC",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(per node x sku with a snapshot or supply: the snapshot's figures, the commitments
+    against it, what is left to promise and the supply on its way (``INVENTORY_SCHEMA``);
+    the supply a wave may promise (``SUPPLY_INPUT_SCHEMA``)). ``events`` holds the shipped
+    and rejected events (published and this wave's). Commitments promised from supply no
+    snapshot covers yet net the supply, not the snapshot (``orderbook.supply``); beyond the
+    supply still counted they net the snapshot too, so nothing is promised twice."""
     newest = (
         stock.filter(pl.col("snapshot_at") == pl.col("snapshot_at").max().over(NODE_SKU))
         .group_by(NODE_SKU)
@@ -35,10 +54,20 @@ def net_available(stock: pl.DataFrame, book: OrderBook, events: pl.DataFrame) ->
             pl.col("safety_stock").fill_null(0).max(),
         )
     )
-    open_units = book.commitments.group_by(NODE_SKU).agg(open=pl.col("open").sum())
+    snapshots = newest.select(*NODE_SKU, "snapshot_at")
+    supply = supply if supply is not None else pl.DataFrame(schema=STAGING_SCHEMAS["supply"])
+    counted = counted_supply(supply, snapshots)
+    committed = supply_committed(book.commitments, snapshots)
+    position = supply_position(counted, committed).with_columns(
+        excess=(pl.col("supply_committed") - pl.col("in_transit") - pl.col("on_order")).clip(
+            lower_bound=0
+        )
+    )
+    on_hand_commitments = with_snapshots(book.commitments, snapshots).filter(~pl.col("from_supply"))
+    open_units = on_hand_commitments.group_by(NODE_SKU).agg(open=pl.col("open").sum())
     after = (
         events.filter(pl.col("event").is_in([LineEvent.SHIPPED.value, LineEvent.REJECTED.value]))
-        .join(newest.select(*NODE_SKU, "snapshot_at"), on=NODE_SKU)
+        .join(snapshots, on=NODE_SKU)
         .filter(pl.col("at") > pl.col("snapshot_at"))
         .group_by(NODE_SKU)
         .agg(
@@ -46,12 +75,33 @@ def net_available(stock: pl.DataFrame, book: OrderBook, events: pl.DataFrame) ->
             rejected_since=pl.col("quantity").filter(pl.col("event") == LineEvent.REJECTED).sum(),
         )
     )
+    free_supply_rows = free_supply(counted, committed, day or date.today(), zone)
+    supply_free = free_supply_rows.group_by(NODE_SKU).agg(
+        supply_available=pl.col("available_to_promise").sum()
+    )
     free = pl.col("on_hand") - pl.col("reserved") - pl.col("safety_stock")
-    return (
-        newest.join(open_units, on=NODE_SKU, how="left")
+    zero_filled = ("on_hand", "reserved", "safety_stock", "open", "shipped_after", "rejected_since")
+    inventory = (
+        newest.join(position, on=NODE_SKU, how="full", coalesce=True)
+        .join(open_units, on=NODE_SKU, how="left")
         .join(after, on=NODE_SKU, how="left")
-        .with_columns(pl.col("open", "shipped_after", "rejected_since").fill_null(0))
-        .with_columns(committed=pl.col("open") + pl.col("shipped_after"))
+        .join(supply_free, on=NODE_SKU, how="left")
+        .with_columns(
+            pl.col(
+                *zero_filled,
+                "in_transit",
+                "on_order",
+                "supply_committed",
+                "supply_shipped",
+                "excess",
+                "supply_available",
+            ).fill_null(0)
+        )  # fmt: skip
+        .with_columns(
+            committed=pl.col("open")
+            + (pl.col("shipped_after") - pl.col("supply_shipped")).clip(lower_bound=0)
+            + pl.col("excess")
+        )
         .with_columns(
             available_to_promise=(free - pl.col("committed") - pl.col("rejected_since")).clip(
                 lower_bound=0
@@ -61,6 +111,7 @@ def net_available(stock: pl.DataFrame, book: OrderBook, events: pl.DataFrame) ->
         .cast(INVENTORY_SCHEMA)
         .sort(NODE_SKU)
     )
+    return inventory, free_supply_rows
 
 
 def _in_use(commitments: pl.DataFrame) -> pl.DataFrame:
@@ -70,25 +121,55 @@ def _in_use(commitments: pl.DataFrame) -> pl.DataFrame:
     ).filter((pl.col("used") > 0) & pl.col("fulfillment_method").is_in(SHIPPING_MODES))
 
 
-def capacity_left(nodes: pl.DataFrame, book: OrderBook, day: date) -> pl.DataFrame:
-    """Nodes with ship capacities reduced by what the day's earlier waves use (null = none)."""
-    today = _in_use(book.commitments).filter(pl.col("business_day") == day)
-    used = today.group_by("node_id").agg(
-        used_units=pl.col("used").sum(), used_orders=pl.col("order_id").n_unique()
+def _used_per_day(commitments: pl.DataFrame) -> pl.DataFrame:
+    """Per node and business day: units and orders shipped, pickup orders prepared."""
+    held = commitments.with_columns(
+        used=pl.col("quantity") - pl.col("rejected") - pl.col("cancelled")
+    ).filter(pl.col("used") > 0)
+    ships = pl.col("fulfillment_method").is_in(SHIPPING_MODES)
+    pickup = pl.col("fulfillment_method") == Mode.PICKUP_IN_STORE
+    return held.group_by("node_id", "business_day").agg(
+        used_units=pl.col("used").filter(ships).sum(),
+        used_orders=pl.col("order_id").filter(ships).n_unique(),
+        used_pickups=pl.col("order_id").filter(pickup).n_unique(),
     )
+
+
+def _left(capacities: pl.DataFrame, used: pl.DataFrame) -> pl.DataFrame:
+    """Capacities (node_id, business_day, the three daily limits) less what is used."""
+    minus = {
+        "ship_capacity_units": "used_units",
+        "ship_capacity_orders": "used_orders",
+        "pickup_capacity_orders": "used_pickups",
+    }
     return (
-        nodes.join(used, on="node_id", how="left")
-        .with_columns(pl.col("used_units", "used_orders").fill_null(0))
+        capacities.join(used, on=["node_id", "business_day"], how="left")
+        .with_columns(pl.col(*minus.values()).fill_null(0))
         .with_columns(
-            ship_capacity_units=(pl.col("ship_capacity_units") - pl.col("used_units")).clip(
-                lower_bound=0
-            ),
-            ship_capacity_orders=(pl.col("ship_capacity_orders") - pl.col("used_orders")).clip(
-                lower_bound=0
-            ),
+            (pl.col(cap) - pl.col(use)).clip(lower_bound=0).alias(cap) for cap, use in minus.items()
         )
-        .drop("used_units", "used_orders")
+        .drop(*minus.values())
     )
+
+
+def capacity_left(nodes: pl.DataFrame, book: OrderBook, day: date) -> pl.DataFrame:
+    """Nodes with their daily capacities (ship units and orders, pickup orders) reduced by
+    what the day's earlier waves use (null = no limit)."""
+    dated = nodes.with_columns(business_day=pl.lit(day, pl.Date))
+    return _left(dated, _used_per_day(book.commitments)).drop("business_day")
+
+
+def supply_capacity_left(
+    nodes: pl.DataFrame, book: OrderBook, day: date, supply: pl.DataFrame
+) -> pl.DataFrame:
+    """Per node and day supply ships on (``wait_days`` after ``day``): the node's daily
+    capacities less what earlier waves put on that day (``SUPPLY_CAPACITY_SCHEMA``)."""
+    days = supply.select("node_id", "wait_days").unique().sort("node_id", "wait_days")
+    dated = days.join(
+        nodes.select("node_id", *SUPPLY_CAPACITY_SCHEMA.names()[2:]), on="node_id"
+    ).with_columns(business_day=pl.lit(day, pl.Date) + pl.duration(days=pl.col("wait_days")))
+    left = _left(dated, _used_per_day(book.commitments))
+    return left.select(list(SUPPLY_CAPACITY_SCHEMA)).cast(SUPPLY_CAPACITY_SCHEMA)
 
 
 def parcels_sent(book: OrderBook) -> pl.DataFrame:

@@ -62,8 +62,25 @@ def renumbered(plan: AllocationResult, book: OrderBook) -> AllocationResult:
     return replace(plan, allocations=renamed(plan.allocations), parcels=renamed(parcels))
 
 
+def ship_day(day: date, zone: str) -> pl.Expr:
+    """The business day an allocation ships: the wave's, or for supply the day it arrives
+    (at the earliest the day after the wave, as the optimizer counted it)."""
+    arrives = pl.col("available_at").dt.convert_time_zone(zone).dt.date()
+    wave_day = pl.lit(day, pl.Date)
+    return (
+        pl.when(pl.col("available_at").is_null())
+        .then(wave_day)
+        .otherwise(pl.max_horizontal(arrives, wave_day + pl.duration(days=1)))
+    )
+
+
 def record_plan(
-    book: OrderBook, plan: AllocationResult, run_id: str, at: datetime, day: date
+    book: OrderBook,
+    plan: AllocationResult,
+    run_id: str,
+    at: datetime,
+    day: date,
+    zone: str = "UTC",
 ) -> Recorded:
     """New commitments from the plan's allocations, ``instructed`` and ``backordered`` events,
     the lines refreshed."""
@@ -84,7 +101,8 @@ def record_plan(
         cancelled=pl.lit(0, pl.Int64),
         open="quantity",
         instructed_at=pl.lit(at, COMMITMENT_SCHEMA["instructed_at"]),
-        business_day=pl.lit(day, pl.Date),
+        business_day=ship_day(day, zone),
+        available_at="available_at",
     ).cast(COMMITMENT_SCHEMA)
     commitments = pl.concat([book.commitments, new])
     stamp = pl.lit(at, LINE_EVENT_SCHEMA["at"])

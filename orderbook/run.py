@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from contracts.faults import crash_point
+from contracts.vocabulary import BackorderReason
 from fulfillment.intake import acknowledgements
 from fulfillment.outbox import cancel_rows, instruction_rows
 from optimizers import allocate
@@ -63,9 +64,14 @@ class Wave:
             for name, kind in (("shipped", "shipments"), ("rejected", "rejections"),
                                ("cancelled", "cancellations"))
         }  # fmt: skip
+        allocations, backorders = self.plan.allocations, self.plan.backorders
+        from_supply = allocations.filter(pl.col("available_at").is_not_null())["quantity"].sum()
+        awaiting = backorders.filter(pl.col("reason") == BackorderReason.AWAITING_SUPPLY)
         return {
             "units_open_before": self.inputs.units_open,
             "units_instructed": int(units or 0),
+            "units_from_supply": int(from_supply or 0),
+            "units_awaiting_supply": int(awaiting["quantity"].sum() or 0),
             "units_cancelled": int(cancelled or 0),
             "units_open_after": self.book.open_units(),
             "feedback": feedback,
@@ -113,11 +119,11 @@ def run_wave(
     """The wave from the published book and what staging holds. Raises ValueError if the
     book would break its identity (then nothing may be published)."""
     taken = take_in(book, staged, run_id, at)
-    day = at.date()
-    inputs = wave_inputs(taken, staged, day)
+    day = settings.business_day(at)
+    inputs = wave_inputs(taken, staged, day, settings.business_timezone)
     crash_point("solve.started")
     plan = allocate(inputs.inputs, settings)
-    recorded = record_plan(taken.book, plan, run_id, at, day)
+    recorded = record_plan(taken.book, plan, run_id, at, day, settings.business_timezone)
     broken, bad_commitments = (
         identity_breaks(recorded.book),
         commitment_breaks(recorded.book.commitments),

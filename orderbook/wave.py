@@ -18,7 +18,13 @@ from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
 from optimizers.types import AllocationInputs
 from orderbook.feedback import OUTCOME_SCHEMA, apply_cancellations, apply_node_feedback
 from orderbook.intake import apply_orders
-from orderbook.netting import capacity_left, net_available, parcels_sent, rejecting_nodes
+from orderbook.netting import (
+    capacity_left,
+    net_available,
+    parcels_sent,
+    rejecting_nodes,
+    supply_capacity_left,
+)
 from orderbook.state import LINE, OrderBook, refreshed
 
 PLANNED = ("orders", "nodes", "products", "rates", "lanes", "exclusions")
@@ -88,15 +94,19 @@ class WaveInputs:
     """The optimizer's inputs for the wave and the stock they were netted from."""
 
     inputs: AllocationInputs
-    inventory: pl.DataFrame  # netting.INVENTORY_SCHEMA: per node x sku, snapshot to ATP
+    inventory: pl.DataFrame  # INVENTORY_SCHEMA: per node x sku, snapshot to ATP, supply
     units_open: int
 
 
-def wave_inputs(taken: TakenIn, staged: Staged, day: date) -> WaveInputs:
-    """Open units of every line, against ATP, capacities and parcels net of the book."""
+def wave_inputs(taken: TakenIn, staged: Staged, day: date, zone: str = "UTC") -> WaveInputs:
+    """Open units of every line, against ATP, supply, the day's capacities (and those of
+    the days supply arrives) and parcels, net of the book."""
     book = taken.book
     events = pl.concat([staged.events, taken.events.select(list(LINE_EVENT_SCHEMA))])
-    inventory = net_available(staged.frames["stock"], book, events)
+    supply = staged.frames.get("supply")
+    inventory, free_supply = net_available(
+        staged.frames["stock"], book, events, supply, day=day, zone=zone
+    )
     open_lines = book.lines.filter(pl.col("open") > 0).select(*LINE, "open")
     orders = (
         staged.frames["orders"]
@@ -106,11 +116,14 @@ def wave_inputs(taken: TakenIn, staged: Staged, day: date) -> WaveInputs:
     )
     frames = {k: staged.frames[k].select(list(STAGING_SCHEMAS[k])) for k in PLANNED}
     frames["orders"] = orders
-    frames["nodes"] = capacity_left(frames["nodes"], book, day)
+    nodes = frames["nodes"]
+    frames["nodes"] = capacity_left(nodes, book, day)
     inputs = AllocationInputs(
         **frames,
         available_to_promise=inventory.select(list(ATP_SCHEMA)),
         line_exclusions=rejecting_nodes(book),
         parcels_sent=parcels_sent(book),
+        supply=free_supply,
+        supply_capacity=supply_capacity_left(nodes, book, day, free_supply),
     )
     return WaveInputs(inputs, inventory, int(orders["quantity"].sum() or 0))

@@ -113,8 +113,14 @@ def _comparison_rows(frame: pl.DataFrame) -> list[list[str]]:
 # ---- Markdown ---------------------------------------------------------------------------
 
 
-def render_markdown(kpis: Kpis, run_id: str, top_nodes: int = TOP_NODES) -> str:
-    """The report for the outbox and the Dagster UI metadata (GitHub-flavoured Markdown)."""
+def render_markdown(
+    kpis: Kpis,
+    run_id: str,
+    top_nodes: int = TOP_NODES,
+    extra: Sequence[tuple[str, pl.DataFrame]] = (),
+) -> str:
+    """The report for the outbox and the Dagster UI metadata (GitHub-flavoured Markdown);
+    ``extra`` tables (the inventory position, the node-days) follow the plan's."""
     out = [
         f"# Allocation report — run {_md_cell(run_id)}",
         "",
@@ -128,7 +134,7 @@ def render_markdown(kpis: Kpis, run_id: str, top_nodes: int = TOP_NODES) -> str:
             [[label, format_value(getattr(kpis, k), SCALAR_UNITS[k])] for label, k in HEADLINE],
         ),
     ]
-    for title, frame in _tables(kpis, top_nodes):
+    for title, frame in [*_tables(kpis, top_nodes), *extra]:
         rows = (
             _comparison_rows(frame)
             if title == "Optimized vs baseline"
@@ -283,7 +289,12 @@ def _charts(kpis: Kpis, top_nodes: int) -> list[str]:
     ]
 
 
-def render_html(kpis: Kpis, run_id: str, top_nodes: int = TOP_NODES) -> str:
+def render_html(
+    kpis: Kpis,
+    run_id: str,
+    top_nodes: int = TOP_NODES,
+    extra: Sequence[tuple[str, pl.DataFrame]] = (),
+) -> str:
     """One HTML page, no external resources: inline CSS and SVG only."""
     cards = "".join(
         f"<div class='card'><b>{escape(format_value(getattr(kpis, k), SCALAR_UNITS[k]))}</b>"
@@ -297,7 +308,7 @@ def render_html(kpis: Kpis, run_id: str, top_nodes: int = TOP_NODES) -> str:
             if title == "Optimized vs baseline"
             else _html_table(frame.columns, _cells(frame, TABLE_UNITS)),
         )
-        for title, frame in _tables(kpis, top_nodes)[1:]
+        for title, frame in [*_tables(kpis, top_nodes)[1:], *extra]
     )
     title = f"Allocation report — run {run_id}"
     return (

@@ -6,7 +6,12 @@ reads them (the writer turns them into CSV text or Parquet columns).
 
 What the sample is built to show: skewed (Zipf-like) demand over several hundred SKUs, all
 five channels, ship and pickup lines, multi-line orders, express on some orders, zones and
-lanes, exclusions, stock that runs short for some SKUs and capacities that bind at some nodes.
+lanes, exclusions, stock that runs short for some SKUs and capacities that bind at some nodes;
+stock on its way (transfers in transit, purchase orders within and beyond the default
+7-day supply horizon), returns of earlier orders and BOPIS limits at some stores.
+
+The time-related data (supply, returns, pickup limits) comes from a second Generator derived
+from the same seed, so adding it left every earlier file of the bundled sample unchanged.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from contracts.atp import available_to_promise
 from samples.cities import CITIES, DC_CITIES, ZONE_OF_STATE
 
 CHANNEL_MIX = {"web": 0.42, "mobile": 0.28, "marketplace": 0.15, "store": 0.08, "call_center": 0.07}
@@ -55,6 +61,15 @@ EXPRESS_BANDS = (
 )
 EXCLUSION_COLUMNS = ("node_id", "sku", "customer_id", "channel", "reason")
 START = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)  # the allocation wave the sample feeds
+SNAPSHOT_AT = START - timedelta(hours=2)  # the stock count the wave plans on
+TIME_STREAM = 1  # the second Generator's stream: np.random.default_rng([seed, TIME_STREAM])
+# Supply ETAs in days after START's day: (first, last) day of each group. Transfers arrive
+# today (after the count) to 3 days out, purchase orders in 3-6 days, and some purchase orders
+# only after the default 7-day horizon (their lines wait as awaiting_supply).
+IN_TRANSIT_DAYS = (0, 3)
+ON_ORDER_DAYS = (3, 6)
+LATE_ORDER_DAYS = (9, 16)
+RETURN_DAYS = 14  # returns of the last two weeks' orders
 
 
 def generate_inbox(
@@ -64,7 +79,8 @@ def generate_inbox(
     dcs: int = 4,
     skus: int = 300,
 ) -> dict[str, pl.DataFrame]:
-    """Typed frames of every kind: nodes, products, stock, rates, lanes, exclusions, orders."""
+    """Typed frames of every kind: nodes, products, stock, supply, rates, lanes, exclusions,
+    orders, returns."""
     if not (1 <= dcs <= len(DC_CITIES)) or stores < 2 or skus < 20 or orders < 1:
         raise ValueError("need 1-8 dcs, >= 2 stores, >= 20 skus and >= 1 order")
     rng = np.random.default_rng(seed)
@@ -74,14 +90,20 @@ def generate_inbox(
     order_lines = _orders(rng, orders, geo, products, demand)
     nodes = _nodes(rng, geo, dcs, stores, order_lines)
     order_lines = _assign_pickup_stores(order_lines, nodes, geo)
+    stock = _stock(rng, nodes, products, demand, order_lines)
+    rates, lanes = _rates(), _lanes(rng, nodes, geo)
+    timeline = np.random.default_rng([seed, TIME_STREAM])
+    nodes = _pickup_capacity(timeline, nodes, stock, order_lines)
     return {
         "nodes": nodes,
         "products": products.drop("price", "hazmat"),
-        "stock": _stock(rng, nodes, products, demand, order_lines),
-        "rates": _rates(),
-        "lanes": _lanes(rng, nodes, geo),
+        "stock": stock,
+        "supply": _supply(timeline, nodes, products, stock, order_lines),
+        "rates": rates,
+        "lanes": lanes,
         "exclusions": _exclusions(nodes, products),
         "orders": order_lines.drop("city"),
+        "returns": _returns(timeline, nodes, orders),
     }
 
 
@@ -217,9 +239,12 @@ def _nodes(
     units = int(lines["quantity"].sum())
     dc_rows = geo.filter(pl.col("city").is_in(DC_CITIES[:dcs]))
     dc_rows = dc_rows.sort(pl.col("city").replace_strict({c: i for i, c in enumerate(DC_CITIES)}))
-    # One DC is small: its capacity binds; together the DCs can ship about 1.2x demand.
+    # One DC is small: its capacity binds in the first wave. With three DCs or more the last
+    # is mid-sized: the first wave leaves it room, the day's later waves fill it.
     share = np.full(dcs, 1.2 / dcs)
     share[0] = min(share[0], 0.12)
+    if dcs >= 3:
+        share[-1] = min(share[-1], 0.22)
     ranked = geo.sort("pop", descending=True)
     store_city = np.arange(stores) % ranked.height
     repeat = np.arange(stores) // ranked.height
@@ -342,7 +367,7 @@ def _stock(
             "on_hand": on_hand,
             "reserved": reserved,
             "safety_stock": pl.Series(np.where(rng.random(m) < 0.2, -1, safety)).replace(-1, None),
-            "snapshot_at": START - timedelta(hours=2),
+            "snapshot_at": SNAPSHOT_AT,
         }
     )
     # An older snapshot for some rows: the newest per (node, sku) wins.
@@ -350,6 +375,159 @@ def _stock(
         pl.col("on_hand") + 5, snapshot_at=pl.lit(START - timedelta(hours=26))
     )
     return pl.concat([older, current]).with_columns(pl.col("on_hand", "reserved").cast(pl.Int64))
+
+
+def _pickup_capacity(
+    rng: np.random.Generator, nodes: pl.DataFrame, stock: pl.DataFrame, lines: pl.DataFrame
+) -> pl.DataFrame:
+    """About half the pickup stores can prepare only so many BOPIS orders a day: room for the
+    first wave's pickup orders they have stock for and up to a quarter more, so the day's
+    later waves meet the limit; the others (and every DC) have none (empty)."""
+    on_shelf = available_to_promise(stock).filter(pl.col("available_to_promise") > 0)
+    wanted = (
+        lines.filter(pl.col("fulfillment_method") == "pickup")
+        .join(on_shelf, left_on=["pickup_node_id", "sku"], right_on=["node_id", "sku"])
+        .group_by(node_id="pickup_node_id")
+        .agg(orders=pl.col("order_id").n_unique())
+    )
+    orders = nodes.join(wanted, on="node_id", how="left", maintain_order="left")["orders"]
+    m = nodes.height
+    limited = nodes["supports_pickup"].to_numpy() & (rng.random(m) < 0.5)
+    room = np.ceil(orders.fill_null(0).to_numpy() * rng.uniform(1.0, 1.25, m)).astype(np.int64)
+    return nodes.with_columns(
+        pickup_capacity_orders=pl.Series(np.where(limited, np.maximum(room, 1), -1)).replace(
+            -1, None
+        )
+    )
+
+
+def _supply(
+    rng: np.random.Generator,
+    nodes: pl.DataFrame,
+    products: pl.DataFrame,
+    stock: pl.DataFrame,
+    lines: pl.DataFrame,
+) -> pl.DataFrame:
+    """Stock on its way, so that supply decides lines: every SKU whose orders exceed the DCs'
+    ATP has one delivery per DC, all in transit, all on order or all due after the horizon
+    (then its lines can only wait); besides, purchase orders for a share of DC x SKU and
+    transfers for a share of the stores' assortment."""
+    dc_ids = nodes.filter(pl.col("node_type") == "dc")["node_id"].implode()
+    units = lines.group_by("sku").agg(units=pl.col("quantity").sum())
+    atp = available_to_promise(stock).with_columns(at_dc=pl.col("node_id").is_in(dc_ids))
+    dc_atp = atp.filter("at_dc").group_by("sku").agg(atp=pl.col("available_to_promise").sum())
+    short = (
+        units.join(dc_atp, on="sku", how="left")
+        .filter(pl.col("units") > pl.col("atp").fill_null(0))["sku"]
+        .sort()
+    )
+    # group 0 in transit, 1 on order, 2 on order after the horizon, -1 none
+    short_groups = pl.DataFrame(
+        {"sku": short, "short_group": rng.choice(3, short.len(), p=[0.3, 0.35, 0.35])}
+    )
+    dc_rows = nodes.filter(pl.col("node_type") == "dc").select("node_id", at_dc=True)
+    candidates = (
+        pl.concat(
+            [
+                dc_rows.join(products.select("sku"), how="cross").select("node_id", "sku", "at_dc"),
+                atp.filter(~pl.col("at_dc")).select("node_id", "sku", "at_dc"),
+            ]
+        )
+        .join(units, on="sku", how="left", maintain_order="left")
+        .join(short_groups, on="sku", how="left", maintain_order="left")
+        .with_columns(pl.col("units").fill_null(0))
+    )
+    m = candidates.height
+    at_dc = candidates["at_dc"].to_numpy()
+    is_short = candidates["short_group"].is_not_null().to_numpy()
+    draw = rng.random(m)
+    group = np.where(
+        is_short & at_dc,
+        candidates["short_group"].fill_null(-1).to_numpy(),
+        np.where(
+            at_dc,
+            np.select([draw < 0.02, draw < 0.08, draw < 0.11], [0, 1, 2], -1),
+            np.where(draw < 0.05, 0, -1),
+        ),
+    )
+    first, last = np.array([IN_TRANSIT_DAYS, ON_ORDER_DAYS, LATE_ORDER_DAYS]).T
+    demand = candidates["units"].to_numpy()
+    quantity = np.where(
+        is_short & at_dc,
+        demand * rng.uniform(0.15, 0.4, m),
+        np.where(at_dc, np.maximum(demand, 2) * rng.uniform(1.0, 3.0, m), rng.integers(2, 9, m)),
+    )
+    chosen = candidates.with_columns(
+        group=group,
+        days=rng.integers(first[group.clip(0)], last[group.clip(0)] + 1),
+        quantity=pl.Series(np.ceil(quantity), dtype=pl.Int64),
+    ).filter(pl.col("group") >= 0)
+    # One delivery (a transfer or a purchase order, one id and ETA) per node, kind and day.
+    transfer = pl.col("group") == 0
+    deliveries = (
+        chosen.select("node_id", kind=transfer, days="days")
+        .unique()
+        .sort("kind", "node_id", "days", descending=[True, False, False])
+    )
+    k = deliveries.height
+    # ETAs in working hours; a transfer due today arrives after the count, some before the
+    # day's later waves (their counts then cover it)
+    today = deliveries["days"].to_numpy() == 0
+    deliveries = deliveries.with_columns(
+        number=pl.int_range(1, pl.len() + 1).over("kind").cast(pl.String).str.zfill(5),
+        hours=np.where(today, rng.integers(7, 15, k), rng.integers(8, 18, k)),
+        minutes=rng.choice([0, 15, 30, 45], k),
+    ).with_columns(
+        eta=pl.lit(START.replace(hour=0))
+        + pl.duration(days="days", hours="hours", minutes="minutes")
+    )
+    return (
+        chosen.with_columns(kind=transfer)
+        .join(deliveries, on=["node_id", "kind", "days"])
+        .select(
+            pl.format(
+                "{}-{}", pl.when("kind").then(pl.lit("TR")).otherwise(pl.lit("PO")), "number"
+            ).alias("supply_id"),
+            "node_id",
+            "sku",
+            "quantity",
+            pl.col("eta").alias("expected_at"),
+            pl.when("kind")
+            .then(pl.lit("in_transit"))
+            .otherwise(pl.lit("purchase_order"))
+            .alias("kind"),
+        )
+        .sort("supply_id", "sku")
+    )
+
+
+def _returns(rng: np.random.Generator, nodes: pl.DataFrame, orders: int) -> pl.DataFrame:
+    """Units customers brought back to a store or mailed to a DC in the two weeks before the
+    count, of orders placed before the sample's (their ids are not in its orders files)."""
+    n = max(5, orders // 25)
+    stores = nodes.filter(pl.col("node_type") == "store")["node_id"].to_numpy()
+    dcs = nodes.filter(pl.col("node_type") == "dc")["node_id"].to_numpy()
+    in_store = rng.random(n) < 0.35
+    frame = pl.DataFrame(
+        {
+            "order_id": rng.integers(1, 20 * orders, n),
+            "line_no": rng.choice([1, 2, 3], n, p=[0.75, 0.2, 0.05]),
+            "quantity": rng.choice([1, 2], n, p=[0.85, 0.15]),
+            "seconds_before": rng.integers(3600, RETURN_DAYS * 24 * 3600, n),
+            "return_channel": np.where(in_store, "in_store", "mail"),
+            "node_id": np.where(in_store, rng.choice(stores, n), rng.choice(dcs, n)),
+            "resellable": rng.random(n) < 0.8,
+        }
+    ).sort("seconds_before", descending=True)
+    return frame.select(
+        pl.format("RET-{}", pl.int_range(1, n + 1).cast(pl.String).str.zfill(6)).alias("return_id"),
+        pl.format("ORD-H{}", pl.col("order_id").cast(pl.String).str.zfill(6)).alias("order_id"),
+        pl.col("line_no", "quantity").cast(pl.Int64),
+        (pl.lit(SNAPSHOT_AT) - pl.duration(seconds="seconds_before")).alias("returned_at"),
+        "return_channel",
+        "node_id",
+        "resellable",
+    )
 
 
 def _rates() -> pl.DataFrame:

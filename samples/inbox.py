@@ -35,7 +35,9 @@ def write_inbox(frames: dict[str, pl.DataFrame], out: Path, fmt: str = "csv") ->
     orders = frames["orders"]
     for channel in sorted(orders["channel"].unique().to_list()):
         files[f"orders_{channel}"] = orders.filter(pl.col("channel") == channel)
-    written = [_write(frame, out / f"{name}.{fmt}", fmt) for name, frame in sorted(files.items())]
+    written = [
+        write_frame(frame, out / f"{name}.{fmt}", fmt) for name, frame in sorted(files.items())
+    ]
     header, rows = marketplace_error_rows(frames)
     errors = out / f"orders_marketplace_errors.{fmt}"
     if fmt == "csv":
@@ -47,7 +49,8 @@ def write_inbox(frames: dict[str, pl.DataFrame], out: Path, fmt: str = "csv") ->
     return [*written, errors]
 
 
-def _write(frame: pl.DataFrame, path: Path, fmt: str) -> Path:
+def write_frame(frame: pl.DataFrame, path: Path, fmt: str = "csv") -> Path:
+    """One frame as a partner file: CSV text (ISO timestamps, true/false) or Parquet."""
     if fmt == "csv":
         as_text(frame).write_csv(path, line_terminator="\n")
     else:

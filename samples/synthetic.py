@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 
 from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
-from optimizers.types import AllocationInputs
+from optimizers.types import SUPPLY_INPUT_SCHEMA, AllocationInputs
 
 
 def _frame(kind: str, data: dict) -> pl.DataFrame:
@@ -17,6 +18,7 @@ def _frame(kind: str, data: dict) -> pl.DataFrame:
 
 
 ZONES = ["Z1", "Z2", "Z3"]
+SUPPLY_FROM = datetime(2025, 3, 1, tzinfo=UTC)  # the day the synthetic waves plan as of
 CHANNELS = ["web", "mobile", "call_center", "store", "marketplace"]
 
 
@@ -31,10 +33,13 @@ def synthetic_inputs(
     stock_level: float = 1.0,
     zone_share: float = 0.15,
     lane_dcs: int = 3,
+    supply_share: float = 0.0,
 ) -> AllocationInputs:
     """Orders of 1-4 lines over a US-sized map; DCs and stores, bands for two services,
     a few lanes and exclusions, stock on a fraction of node x sku in proportion to demand
-    (``stock_level`` 1.0 leaves a few percent short), store capacities that bind."""
+    (``stock_level`` 1.0 leaves a few percent short), store capacities that bind, and with
+    ``supply_share`` > 0 supply due at the DCs in 1 to 10 days on that share of DC x sku
+    (drawn from its own stream: the rest of the instance is the same as without)."""
     rng = np.random.default_rng(seed)
     n_dc = max(1, int(round(n_nodes * (1 - store_share))))
     node_id = [f"DC{i:03d}" if i < n_dc else f"ST{i:03d}" for i in range(n_nodes)]
@@ -71,7 +76,7 @@ def synthetic_inputs(
     orders = _orders(
         rng, n_lines, pickup_share, store_ids, node_id, skus, price, popularity, zone_share
     )
-    return AllocationInputs(
+    inputs = AllocationInputs(
         orders=orders,
         available_to_promise=atp,
         nodes=nodes,
@@ -80,6 +85,35 @@ def synthetic_inputs(
         lanes=lanes,
         exclusions=exclusions,
     )
+    if supply_share <= 0:
+        return inputs
+    demand = popularity * n_lines * 1.6
+    supply = _supply(np.random.default_rng(seed + 7919), node_id[:n_dc], skus, demand, supply_share)
+    return replace(inputs, supply=supply)
+
+
+def _supply(
+    rng: np.random.Generator,
+    dc_ids: list[str],
+    skus: list[str],
+    demand: np.ndarray,
+    share: float,
+) -> pl.DataFrame:
+    """Supply on a ``share`` of DC x sku: about a third of a DC's demand share, due in 1-10
+    days (so some of it after the default 7-day horizon)."""
+    has = rng.random((len(dc_ids), len(skus))) < share
+    di, si = np.nonzero(has)
+    wait = rng.integers(1, 11, len(di))
+    units = rng.poisson(demand[si] / max(1, len(dc_ids)) * 0.35) + 1
+    frame = pl.DataFrame(
+        {
+            "node_id": np.asarray(dc_ids)[di],
+            "sku": np.asarray(skus)[si],
+            "wait_days": wait.astype(np.int64),
+            "available_to_promise": units.astype(np.int64),
+        }
+    ).with_columns(expected_at=pl.lit(SUPPLY_FROM) + pl.duration(days=pl.col("wait_days"), hours=6))
+    return frame.select(list(SUPPLY_INPUT_SCHEMA)).cast(SUPPLY_INPUT_SCHEMA)
 
 
 def _nodes(

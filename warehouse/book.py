@@ -34,6 +34,8 @@ from optimizers.settings import AllocationSettings
 from optimizers.types import (
     LINE_EXCLUSION_SCHEMA,
     PARCELS_SENT_SCHEMA,
+    SUPPLY_CAPACITY_SCHEMA,
+    SUPPLY_INPUT_SCHEMA,
     AllocationInputs,
     AllocationResult,
 )
@@ -49,19 +51,22 @@ FEEDBACK, INSTRUCTIONS = "plan.feedback", "plan.instructions"
 INTAKE, INTAKE_FILES, INVENTORY = "plan.intake", "plan.intake_files", "plan.inventory"
 # What a wave planned against besides stock: its nodes' capacity left, the nodes each line
 # may no longer use, the parcels each order had sent (so a wave's problem can be rebuilt).
-NODE_CAPACITY, LINE_EXCLUSIONS, PARCELS_SENT = (
+NODE_CAPACITY, LINE_EXCLUSIONS, PARCELS_SENT, SUPPLY, SUPPLY_CAPACITY = (
     "plan.node_capacity",
     "plan.line_exclusions",
     "plan.parcels_sent",
+    "plan.supply",
+    "plan.supply_capacity",
 )
 NODE_CAPACITY_SCHEMA = pl.Schema(
     {
         "node_id": pl.String(),
         "ship_capacity_units": pl.Int64(),
         "ship_capacity_orders": pl.Int64(),
+        "pickup_capacity_orders": pl.Int64(),
     }
 )
-COMMITMENT_KEY = ["run_id", "order_id", "line_no", "node_id", "fulfillment_method"]
+COMMITMENT_KEY = ["run_id", "order_id", "line_no", "node_id", "fulfillment_method", "available_at"]
 RUN_ID = {"run_id": pl.String()}
 BOOK_TABLES: dict[str, Mapping[str, pl.DataType]] = {
     LINE_STATUS: LINE_STATUS_SCHEMA,
@@ -75,8 +80,17 @@ BOOK_TABLES: dict[str, Mapping[str, pl.DataType]] = {
     NODE_CAPACITY: {**RUN_ID, **NODE_CAPACITY_SCHEMA},
     LINE_EXCLUSIONS: {**RUN_ID, **LINE_EXCLUSION_SCHEMA},
     PARCELS_SENT: {**RUN_ID, **PARCELS_SENT_SCHEMA},
+    SUPPLY: {**RUN_ID, **SUPPLY_INPUT_SCHEMA},
+    SUPPLY_CAPACITY: {**RUN_ID, **SUPPLY_CAPACITY_SCHEMA},
 }
-WAVE_INPUT_TABLES = (INVENTORY, NODE_CAPACITY, LINE_EXCLUSIONS, PARCELS_SENT)
+WAVE_INPUT_TABLES = (
+    INVENTORY,
+    NODE_CAPACITY,
+    LINE_EXCLUSIONS,
+    PARCELS_SENT,
+    SUPPLY,
+    SUPPLY_CAPACITY,
+)
 
 
 def prepare_book(con: duckdb.DuckDBPyConnection) -> None:
@@ -277,6 +291,12 @@ def _write_wave_inputs(
     insert_frame(con, NODE_CAPACITY, _tagged(run_id, nodes))
     insert_frame(con, LINE_EXCLUSIONS, _tagged(run_id, inputs.line_exclusions))
     insert_frame(con, PARCELS_SENT, _tagged(run_id, inputs.parcels_sent))
+    insert_frame(con, SUPPLY, _tagged(run_id, inputs.supply.select(list(SUPPLY_INPUT_SCHEMA))))
+    insert_frame(
+        con,
+        SUPPLY_CAPACITY,
+        _tagged(run_id, inputs.supply_capacity.select(list(SUPPLY_CAPACITY_SCHEMA))),
+    )
 
 
 def wave_inputs_of(
@@ -293,7 +313,7 @@ def wave_inputs_of(
         return frame.select(list(schema)).cast(pl.Schema(schema))
 
     capacity = rows(NODE_CAPACITY, NODE_CAPACITY_SCHEMA)
-    nodes = staged.nodes.drop("ship_capacity_units", "ship_capacity_orders").join(
+    nodes = staged.nodes.drop(*NODE_CAPACITY_SCHEMA.names()[1:]).join(
         capacity, on="node_id", how="left"
     )
     atp = rows(INVENTORY, INVENTORY_SCHEMA).select("node_id", "sku", "available_to_promise")
@@ -307,6 +327,8 @@ def wave_inputs_of(
         exclusions=staged.exclusions,
         line_exclusions=rows(LINE_EXCLUSIONS, LINE_EXCLUSION_SCHEMA),
         parcels_sent=rows(PARCELS_SENT, PARCELS_SENT_SCHEMA),
+        supply=rows(SUPPLY, SUPPLY_INPUT_SCHEMA),
+        supply_capacity=rows(SUPPLY_CAPACITY, SUPPLY_CAPACITY_SCHEMA),
     )
 
 

@@ -15,10 +15,12 @@ from fulfillment.intake import ACK_SCHEMA
 from fulfillment.outbox import OutboxManifest, WaveFolder, publish_folder
 from reporting.kpis import Kpis, compute_kpis
 from reporting.measures import planned_lines
-from reporting.report import render_html, render_markdown
+from reporting.position import position_tables
+from reporting.report import TOP_NODES, render_html, render_markdown
 from warehouse.book import INSTRUCTIONS, INTAKE, INTAKE_FILES, prepare_book
 from warehouse.connection import read_table, transaction
 from warehouse.plans import load_inputs, load_plan
+from warehouse.position import stored_position
 from warehouse.runs import write_run_frame
 
 REPORTS = "marts.reports"
@@ -51,7 +53,12 @@ def run_report(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str, str, K
     inputs = load_inputs(con)
     orders = planned_lines(inputs.orders, plan)
     kpis = compute_kpis(orders, inputs.nodes, inputs.products, plan, baseline)
-    return render_markdown(kpis, run_id), render_html(kpis, run_id), kpis
+    extra = position_tables(*stored_position(con, run_id), top=TOP_NODES)
+    return (
+        render_markdown(kpis, run_id, extra=extra),
+        render_html(kpis, run_id, extra=extra),
+        kpis,
+    )
 
 
 def store_report(

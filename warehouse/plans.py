@@ -51,6 +51,8 @@ RUNS_SCHEMA = pl.Schema(
         "published_at": pl.Datetime("us", "UTC"),  # set when the wave commits; null otherwise
         "units_open_before": pl.Int64(),  # open units the wave planned
         "units_instructed": pl.Int64(),
+        "units_from_supply": pl.Int64(),  # instructed from supply on its way (available_at)
+        "units_awaiting_supply": pl.Int64(),  # backordered until supply past the horizon
         "units_cancelled": pl.Int64(),  # open or instructed units this wave cancelled
         "units_open_after": pl.Int64(),
         "feedback": pl.String(),  # JSON: units shipped, rejected, cancelled applied

@@ -1,8 +1,9 @@
 """Tables kept per ``run_id`` (plans and marts): each run's rows replaced, never another's.
 
 Each table gets ``run_id`` (and constants such as ``method``) in front of the frame's own
-columns; a table is created on first write from the frame's shape, rows are inserted by
-column name. Re-executing the same run replaces that run's rows only.
+columns; a table is created on first write from the frame's shape (and gains the columns
+a later version's frame adds), rows are inserted by column name. Re-executing the same run
+replaces that run's rows only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def write_run_frame(
     con.register("_shape", tagged.head(0))
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _shape")
+        # a mart that gained columns in a later version: add them (older rows keep nulls)
+        have = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+        for name, dtype, *_ in con.execute("DESCRIBE _shape").fetchall():
+            if name not in have:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {dtype}')
     finally:
         con.unregister("_shape")
     where = " AND ".join(["run_id = ?", *(f"{name} = ?" for name in constants)])

@@ -118,7 +118,6 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
             c: pl.Int64() for c in (ROW_NUMBER, LINE_NUMBER, LINE_COUNT)
         }
         create_table(con, f"raw.{kind}", raw)
-        con.execute(_ddl(f"staging.{kind}", staged_schema(kind)))
-        # warehouses made before staging rows carried their file's hash
-        con.execute(f"ALTER TABLE staging.{kind} ADD COLUMN IF NOT EXISTS file_sha256 VARCHAR")
+        # columns a later contract adds (file_sha256, pickup_capacity_orders, ...) are added
+        create_table(con, f"staging.{kind}", staged_schema(kind))
     con.execute(_ddl(ATP_TABLE, ATP_SCHEMA))

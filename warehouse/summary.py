@@ -48,7 +48,8 @@ def plan_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dict[
         con,
         "SELECT method, solver, status, objective, best_bound, gap, plan_cost, seconds, "
         "objective_terms, kind, published_at, units_open_before, units_instructed, "
-        f"units_cancelled, units_open_after, feedback FROM {RUNS} WHERE run_id = ?",
+        "units_from_supply, units_awaiting_supply, units_cancelled, units_open_after, feedback "
+        f"FROM {RUNS} WHERE run_id = ?",
         [run_id],
     )
     return {row["method"]: row for row in rows.iter_rows(named=True)}

@@ -17,6 +17,7 @@ import polars as pl
 from contracts.vocabulary import Mode
 from optimizers.candidates.eligibility import flagged_pairs, no_candidate_reasons
 from optimizers.candidates.groups import GROUP_COLUMNS, grouped, with_shares
+from optimizers.candidates.pickup import capped_nodes, pickup_slots
 from optimizers.candidates.prepare import NO_LIMIT, Prepared, prepare
 from optimizers.model.objective import delivery_days, is_late, unit_cost
 from optimizers.settings import AllocationSettings
@@ -48,6 +49,9 @@ class Candidates:
     settings: AllocationSettings
     exclusions: pl.DataFrame = field(default_factory=pl.DataFrame)
     line_exclusions: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # line_idx, node_id, sku, expected_at, available_to_promise: supply due after the horizon
+    # at a node that could fill the line (what an ``awaiting_supply`` backorder waits for)
+    later_supply: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def parcel_limits(self) -> np.ndarray:
         """Per order_idx: the parcels this plan may still open, max_parcels_per_order less
@@ -60,12 +64,18 @@ class Candidates:
 
     def as_inputs(self) -> AllocationInputs:
         """The normalised inputs these candidates were built from, as the plan checker reads
-        them (one row per line, node and stock key; products, rates and lanes left out)."""
+        them (one row per line, node and stock key; supply sources as supply and their day's
+        capacities; products, rates and lanes left out)."""
         empty = pl.DataFrame()
+        on_hand = self.atp.filter(pl.col("available_at").is_null())
+        supply = self.atp.filter(pl.col("available_at").is_not_null()).join(
+            self.nodes.select("node_idx", "wait_days"), on="node_idx"
+        )
+        sources = self.nodes.filter(pl.col("wait_days") > 0)
         return AllocationInputs(
             orders=self.lines,
-            available_to_promise=self.atp.select("node_id", "sku", "available_to_promise"),
-            nodes=self.nodes,
+            available_to_promise=on_hand.select("node_id", "sku", "available_to_promise"),
+            nodes=self.nodes.filter(pl.col("wait_days") == 0),
             products=empty,
             rates=empty,
             lanes=empty,
@@ -74,6 +84,20 @@ class Candidates:
             parcels_sent=self.lines.select("order_id", parcels=pl.col("parcels_sent")).unique(
                 "order_id"
             ),
+            supply=supply.select(
+                "node_id",
+                "sku",
+                "wait_days",
+                expected_at="available_at",
+                available_to_promise="available_to_promise",
+            ),  # fmt: skip
+            supply_capacity=sources.select(
+                "node_id",
+                "wait_days",
+                "ship_capacity_units",
+                "ship_capacity_orders",
+                "pickup_capacity_orders",
+            ),  # fmt: skip
         )
 
 
@@ -87,15 +111,23 @@ GENERATION_PRUNE_LINES = 50_000
 GENERATION_KEEP = 8
 
 
-def _eligible(chunk: pl.DataFrame, prep: Prepared, settings: AllocationSettings) -> pl.DataFrame:
-    """The chunk's eligible (line, node, mode) rows with ub and per-unit costs."""
+def _eligible(
+    chunk: pl.DataFrame, prep: Prepared, settings: AllocationSettings, slots: pl.DataFrame
+) -> pl.DataFrame:
+    """The chunk's eligible (line, node, mode) rows with ub and per-unit costs; own-store
+    pickups at a node with a pickup limit only for the orders with a slot there."""
     pairs = flagged_pairs(chunk, prep, settings, atp=prep.atp)
     ship = pl.col("mode") != Mode.PICKUP_IN_STORE
+    pairs = pairs.join(capped_nodes(prep.nodes), on="node_idx", how="left").join(
+        slots, on=["order_idx", "node_idx"], how="left"
+    )
+    slot_ok = ship | pl.col("capped").is_null() | pl.col("slotted").fill_null(False)
     cands = pairs.filter(
         pl.col("mode_ok")
         & pl.col("reachable")
         & pl.col("allowed")
         & (~ship | (pl.col("cap_units") > 0))
+        & slot_ok
     ).with_columns(
         ub=pl.min_horizontal(
             "quantity",
@@ -173,6 +205,7 @@ def _generated(
     """Eligible candidates chunk by chunk of whole orders (ranked, shares computed, pruned
     above GENERATION_PRUNE_LINES lines), and the per-line floors of the pruned ones."""
     known = prep.lines.filter(pl.col("known_sku"))
+    slots = pickup_slots(known, prep.nodes, prep.atp)
     prune = known.height > GENERATION_PRUNE_LINES
     parts, floors = [], []
     orders = known["order_idx"].unique().sort()
@@ -180,7 +213,7 @@ def _generated(
     for start in range(0, max(orders.len(), 1), step):
         ids = orders.slice(start, step)
         chunk = known.filter(pl.col("order_idx").is_in(ids.implode()))
-        cands = _eligible(chunk, prep, settings)
+        cands = _eligible(chunk, prep, settings, slots)
         local, groups, pair_frame = grouped(cands, prep.nodes)
         cands = _ranked(with_shares(local, groups, pair_frame))
         if prune:
@@ -204,9 +237,38 @@ def _counted(
     )
 
 
+LATER_SUPPLY_SCHEMA = pl.Schema(
+    {
+        "line_idx": pl.Int64(),
+        "node_id": pl.String(),
+        "sku": pl.String(),
+        "expected_at": pl.Datetime("us", "UTC"),
+        "available_to_promise": pl.Int64(),
+    }
+)
+
+
+def _later_supply(prep: Prepared, settings: AllocationSettings) -> pl.DataFrame:
+    """Per line, the supply past the horizon at nodes that could fill it."""
+    later = prep.later_supply.join(
+        prep.nodes.filter(pl.col("wait_days") == 0).select("node_id", "node_idx"), on="node_id"
+    ).with_row_index("atp_idx")
+    lines = prep.lines.filter(pl.col("known_sku") & pl.col("sku").is_in(later["sku"].implode()))
+    if later.is_empty() or lines.is_empty():
+        return pl.DataFrame(schema=LATER_SUPPLY_SCHEMA)
+    later = later.with_columns(pl.col("atp_idx").cast(pl.Int64))
+    pairs = flagged_pairs(lines, prep, settings, atp=later)
+    usable = pairs.filter(pl.col("mode_ok") & pl.col("reachable") & pl.col("allowed"))
+    return (
+        usable.join(later.select("atp_idx", "expected_at"), on="atp_idx")
+        .select(list(LATER_SUPPLY_SCHEMA))
+        .cast(LATER_SUPPLY_SCHEMA)
+    )
+
+
 def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> Candidates:
     """Every eligible (line, node, mode) with costs; lines without one get a reason."""
-    prep = prepare(inputs)
+    prep = prepare(inputs, settings)
     generated, floors = _generated(prep, settings)
     cands, groups, pair_frame = grouped(generated, prep.nodes)
     cands = (
@@ -228,4 +290,5 @@ def build_candidates(inputs: AllocationInputs, settings: AllocationSettings) -> 
         settings=settings,
         exclusions=prep.exclusions,
         line_exclusions=prep.line_exclusions,
+        later_supply=_later_supply(prep, settings),
     )

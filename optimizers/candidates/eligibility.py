@@ -31,6 +31,7 @@ def _expand(lines: pl.DataFrame, nodes: pl.DataFrame, atp: pl.DataFrame | None) 
         "supports_pickup",
         "handling_cost_per_unit",
         "processing_days",
+        "wait_days",
     )
     if atp is not None:
         pairs = lines.join(
@@ -40,7 +41,7 @@ def _expand(lines: pl.DataFrame, nodes: pl.DataFrame, atp: pl.DataFrame | None) 
         pairs = lines.join(node_cols, how="cross").with_columns(
             atp_idx=pl.lit(None, dtype=pl.Int64), available_to_promise=pl.lit(0, dtype=pl.Int64)
         )
-    store = nodes.select(
+    store = nodes.filter(pl.col("wait_days") == 0).select(
         pl.col("node_id").alias("pickup_node_id"),
         pl.col("latitude").alias("pickup_lat"),
         pl.col("longitude").alias("pickup_lon"),

@@ -3,6 +3,13 @@
 Everything downstream (candidates, model, baseline, extraction) works on integer indices
 (``line_idx``, ``order_idx``, ``node_idx``, ``atp_idx``) assigned here from a stable sort, which
 is what makes a plan reproducible: same inputs and settings, same indices, same model.
+
+Supply due within the horizon becomes a *source*: one more node row per (node, days until it
+can ship), with the node's attributes, that day's capacities and ``wait_days`` added to its
+delivery days, and one ATP row per sku with its ``available_at``. Every model, the baseline
+and the checker see it as a node like any other, so a unit of supply ships on its own day, in
+its own parcel, against that day's capacity. Sources come after the real nodes, so a run
+without supply keeps its indices.
 """
 
 from __future__ import annotations
@@ -13,7 +20,14 @@ import polars as pl
 
 from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
 from contracts.vocabulary import NodeType, OrderMethod
-from optimizers.types import LINE_EXCLUSION_SCHEMA, PARCELS_SENT_SCHEMA, AllocationInputs
+from optimizers.settings import AllocationSettings
+from optimizers.types import (
+    LINE_EXCLUSION_SCHEMA,
+    PARCELS_SENT_SCHEMA,
+    SUPPLY_CAPACITY_SCHEMA,
+    SUPPLY_INPUT_SCHEMA,
+    AllocationInputs,
+)
 
 NO_LIMIT = 2**62  # stands in for "unlimited" in integer capacity arithmetic
 
@@ -23,12 +37,13 @@ class Prepared:
     """Inputs in index order with defaults filled in."""
 
     lines: pl.DataFrame  # line_idx, order_idx, ... one row per order line to fill
-    nodes: pl.DataFrame  # node_idx, node_id, ... one row per node
-    atp: pl.DataFrame  # atp_idx, node_idx, node_id, sku, available_to_promise (> 0 only)
+    nodes: pl.DataFrame  # node_idx, node_id, wait_days, ... one row per node or supply source
+    atp: pl.DataFrame  # atp_idx, node_idx, node_id, sku, available_to_promise (> 0), available_at
     rates: pl.DataFrame  # service_level, max_distance_km (sorted), cost_per_package, ...
     lanes: pl.DataFrame
     exclusions: pl.DataFrame
     line_exclusions: pl.DataFrame  # order_id, line_no, node_id, reason
+    later_supply: pl.DataFrame  # node_id, sku, expected_at, available_to_promise: past horizon
 
 
 def conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -108,30 +123,106 @@ def prepare_nodes(nodes: pl.DataFrame) -> pl.DataFrame:
             handling_cost_per_order=pl.col("handling_cost_per_order").fill_null(0.0),
             handling_cost_per_unit=pl.col("handling_cost_per_unit").fill_null(0.0),
             processing_days=pl.col("processing_days").fill_null(0).clip(lower_bound=0),
+            cap_pickup=pl.col("pickup_capacity_orders").clip(lower_bound=0),  # null = no limit
+            wait_days=pl.lit(0, pl.Int64),
         )
         .with_row_index("node_idx")
         .with_columns(pl.col("node_idx").cast(pl.Int64))
     )
 
 
-def prepare_atp(atp: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
-    """Positive ATP per known node x sku (duplicates: the largest figure)."""
+CAPACITY_COLUMNS = ("ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders")
+
+
+def prepare_supply(
+    supply: pl.DataFrame, capacity: pl.DataFrame, nodes: pl.DataFrame, horizon_days: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(supply sources as node rows without node_idx, the supply due within the horizon,
+    the supply due after it). A source has its day's capacities (``capacity``), else the
+    node's own."""
+    supply = conform(supply, SUPPLY_INPUT_SCHEMA).filter(
+        (pl.col("available_to_promise") > 0)
+        & pl.col("node_id").is_in(nodes["node_id"].implode())
+        & (pl.col("wait_days") > 0)
+    )
+    due = pl.col("wait_days") <= horizon_days
+    later = supply.filter(~due).select("node_id", "sku", "expected_at", "available_to_promise")
+    supply = supply.filter(due)
+    keys = ["node_id", "wait_days"]
+    day_caps = (
+        conform(capacity, SUPPLY_CAPACITY_SCHEMA)
+        .unique(keys, keep="first", maintain_order=True)
+        .with_columns(_day=pl.lit(True))
+    )
+    sources = (
+        supply.select(keys)
+        .unique()
+        .sort(keys)
+        .join(nodes.drop("node_idx", "wait_days"), on="node_id", maintain_order="left")
+        .join(day_caps, on=keys, how="left", suffix="_day", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_day")).then(pl.col(f"{c}_day")).otherwise(pl.col(c)).alias(c)
+            for c in CAPACITY_COLUMNS
+        )
+        .with_columns(
+            cap_units=pl.col("ship_capacity_units").fill_null(NO_LIMIT).clip(lower_bound=0),
+            cap_orders=pl.col("ship_capacity_orders").clip(lower_bound=0),
+            cap_pickup=pl.col("pickup_capacity_orders").clip(lower_bound=0),
+        )
+    )
+    return sources.select([c for c in nodes.columns if c != "node_idx"]), supply, later
+
+
+def with_sources(nodes: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
+    """Real nodes, then supply sources, indexed in that order."""
+    first = nodes.height
+    return pl.concat(
+        [
+            nodes,
+            sources.with_row_index("node_idx", offset=first)
+            .with_columns(pl.col("node_idx").cast(pl.Int64))
+            .select(nodes.columns),
+        ]
+    )
+
+
+def prepare_atp(
+    atp: pl.DataFrame, nodes: pl.DataFrame, supply: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Positive ATP per known node x sku (duplicates: the largest figure), then per supply
+    source x sku (``available_at`` = the latest ETA of the units the source pools)."""
     atp = conform(atp, ATP_SCHEMA)
-    return (
+    real = nodes.filter(pl.col("wait_days") == 0)
+    on_hand = (
         atp.filter(pl.col("node_id").is_not_null() & pl.col("sku").is_not_null())
         .group_by("node_id", "sku")
         .agg(pl.col("available_to_promise").max())
         .filter(pl.col("available_to_promise") > 0)
-        .join(nodes.select("node_id", "node_idx"), on="node_id", how="inner")
+        .join(real.select("node_id", "node_idx"), on="node_id", how="inner")
+        .with_columns(available_at=pl.lit(None, SUPPLY_INPUT_SCHEMA["expected_at"]))
+    )
+    parts = [on_hand]
+    if supply is not None and supply.height:
+        parts.append(
+            supply.group_by("node_id", "wait_days", "sku")
+            .agg(pl.col("available_to_promise").sum(), available_at=pl.col("expected_at").max())
+            .join(nodes.select("node_id", "wait_days", "node_idx"), on=["node_id", "wait_days"])
+            .select(on_hand.columns)
+        )
+    return (
+        pl.concat(parts)
         .sort("node_idx", "sku")
         .with_row_index("atp_idx")
         .with_columns(pl.col("atp_idx").cast(pl.Int64))
     )
 
 
-def prepare(inputs: AllocationInputs) -> Prepared:
-    """All input frames normalised and indexed."""
-    nodes = prepare_nodes(inputs.nodes)
+def prepare(inputs: AllocationInputs, settings: AllocationSettings | None = None) -> Prepared:
+    """All input frames normalised and indexed, supply sources among the nodes."""
+    horizon = (settings or AllocationSettings()).supply_horizon_days
+    real = prepare_nodes(inputs.nodes)
+    sources, supply, later = prepare_supply(inputs.supply, inputs.supply_capacity, real, horizon)
+    nodes = with_sources(real, sources)
     rates = (
         conform(inputs.rates, STAGING_SCHEMAS["rates"])
         .with_columns(service_level=_lower("service_level"))
@@ -162,9 +253,10 @@ def prepare(inputs: AllocationInputs) -> Prepared:
     return Prepared(
         lines=prepare_lines(inputs.orders, inputs.products, inputs.parcels_sent),
         nodes=nodes,
-        atp=prepare_atp(inputs.available_to_promise, nodes),
+        atp=prepare_atp(inputs.available_to_promise, nodes, supply),
         rates=rates,
         lanes=lanes,
         exclusions=exclusions,
         line_exclusions=conform(inputs.line_exclusions, LINE_EXCLUSION_SCHEMA),
+        later_supply=later,
     )

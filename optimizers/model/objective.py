@@ -30,8 +30,9 @@ FILLS_SCHEMA = pl.Schema({"cand_idx": pl.Int64(), "quantity": pl.Int64()})
 
 
 def delivery_days() -> pl.Expr:
-    """Days from the wave to the customer: the node's processing days plus transit."""
-    return (pl.col("processing_days") + pl.col("transit_days")).cast(pl.Int64)
+    """Days from the wave to the customer: the days until supply can ship (0 for stock on
+    hand), the node's processing days and transit."""
+    return (pl.col("wait_days") + pl.col("processing_days") + pl.col("transit_days")).cast(pl.Int64)
 
 
 def is_late(days: str = "days") -> pl.Expr:

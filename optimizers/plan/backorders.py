@@ -20,6 +20,7 @@ from optimizers.candidates.prepare import NO_LIMIT
 # Order in which a backordered unit's reason is taken: a unit some node could still fill
 # is "uneconomic" (or blocked by the parcel limit) before it is "no_capacity"/"no_stock".
 REASON_ORDER = (Reason.UNECONOMIC, Reason.SPLIT_LIMIT, Reason.NO_CAPACITY, Reason.NO_STOCK)
+SORT_ORDER = (*REASON_ORDER, Reason.AWAITING_SUPPLY)
 REASON_TEXT = {
     Reason.NO_STOCK: "no eligible node has stock left",
     Reason.NO_CAPACITY: "the nodes with stock have no ship capacity left",
@@ -28,6 +29,7 @@ REASON_TEXT = {
     Reason.SPLIT_LIMIT: "another parcel would break the order's parcel limit",
     Reason.UNECONOMIC: "filling it would cost more than the backorder penalty",
     Reason.UNKNOWN_SKU: "the SKU is not in the product master",
+    Reason.AWAITING_SUPPLY: "supply due after the supply horizon will cover it",
 }
 
 
@@ -164,14 +166,61 @@ def backorders_frame(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.
     )
     out = pl.concat([none.with_columns(pl.col("quantity").cast(pl.Int64)), melted])
     return (
-        out.filter(pl.col("quantity") > 0)
+        awaiting_supply(c, out.filter(pl.col("quantity") > 0))
         .with_columns(
             _r=pl.col("reason").replace_strict(
-                {r.value: i for i, r in enumerate(REASON_ORDER)},
-                default=len(REASON_ORDER),
+                {r.value: i for i, r in enumerate(SORT_ORDER)},
+                default=len(SORT_ORDER),
                 return_dtype=pl.Int64,
             )
         )
         .sort("order_id", "line_no", "_r")
         .select(list(BACKORDER_SCHEMA))
     )
+
+
+def awaiting_supply(c: Candidates, rows: pl.DataFrame) -> pl.DataFrame:
+    """``no_stock`` units that supply due after the horizon will cover become
+    ``awaiting_supply`` with that supply's ``expected_at``: each line waits for the earliest
+    supply a node that could fill it expects, lines take it in processing order, and what
+    it does not cover stays ``no_stock``."""
+    rows = rows.with_columns(expected_at=pl.lit(None, BACKORDER_SCHEMA["expected_at"]))
+    waiting = rows.filter(pl.col("reason") == Reason.NO_STOCK)
+    if c.later_supply.is_empty() or waiting.is_empty():
+        return rows
+    supply_key = ["node_id", "sku", "expected_at"]
+    first = (
+        c.later_supply.join(waiting.select("line_idx"), on="line_idx", how="semi")
+        .sort("line_idx", "expected_at", "node_id")
+        .unique("line_idx", keep="first", maintain_order=True)
+    )
+    covered = (
+        waiting.drop("expected_at")
+        .join(first, on=["line_idx", "sku"])
+        .sort("line_idx")
+        .with_columns(before=pl.col("quantity").cum_sum().over(supply_key) - pl.col("quantity"))
+        .with_columns(
+            covered=pl.min_horizontal(
+                "quantity", (pl.col("available_to_promise") - pl.col("before")).clip(lower_bound=0)
+            )
+        )
+        .filter(pl.col("covered") > 0)
+        .select("line_idx", "covered", "expected_at")
+    )
+    split = (
+        waiting.drop("expected_at")
+        .join(covered, on="line_idx", how="left")
+        .with_columns(pl.col("covered").fill_null(0))
+    )
+    return pl.concat(
+        [
+            rows.filter(pl.col("reason") != Reason.NO_STOCK),
+            split.with_columns(
+                quantity=pl.col("covered"), reason=pl.lit(Reason.AWAITING_SUPPLY.value)
+            ).select(rows.columns),
+            split.with_columns(
+                quantity=pl.col("quantity") - pl.col("covered"),
+                expected_at=pl.lit(None, BACKORDER_SCHEMA["expected_at"]),
+            ).select(rows.columns),
+        ]
+    ).filter(pl.col("quantity") > 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from contracts.results import ALLOCATION_SCHEMA
 from contracts.vocabulary import SHIPPING_MODES, Mode, NodeType
 from optimizers.candidates import Candidates
 from optimizers.plan.extract import allocations_frame, plan_rows
@@ -47,6 +48,8 @@ def plan_violations(
     that no line is allocated beyond its quantity.
     """
     q = pl.col("quantity")
+    if "available_at" not in fills.columns:  # rows of a plan from stock on hand only
+        fills = fills.with_columns(available_at=pl.lit(None, ALLOCATION_SCHEMA["available_at"]))
     with_line = fills.join(
         inputs.orders.select("order_id", "line_no", "customer_id", "channel", "pickup_node_id"),
         on=["order_id", "line_no"],
@@ -55,7 +58,7 @@ def plan_violations(
     return [
         *_count(fills.filter(q <= 0), "allocation rows with a non-positive quantity"),
         *_line_balance(inputs.orders, fills, backorders),
-        *_stock(inputs, fills),
+        *_stock(inputs, settings, fills),
         *_shipping(inputs, settings, fills),
         *_pickups(inputs, settings, with_line),
         *_exclusions(inputs, with_line),
@@ -63,31 +66,111 @@ def plan_violations(
     ]
 
 
-def _stock(inputs: AllocationInputs, fills: pl.DataFrame) -> list[str]:
-    q = pl.col("quantity")
-    taken = fills.group_by("node_id", "sku").agg(q.sum())
-    atp = taken.join(inputs.available_to_promise, on=["node_id", "sku"], how="left")
-    return _count(
-        atp.filter(q > pl.col("available_to_promise").fill_null(0)), "node x sku above ATP"
+def _supply_buckets(inputs: AllocationInputs, settings: AllocationSettings) -> pl.DataFrame:
+    """Supply a plan may use: per node x sku x wait, due within the horizon, with the
+    ``available_at`` its fills carry (the bucket's latest ETA)."""
+    return (
+        inputs.supply.filter(
+            (pl.col("wait_days") > 0)
+            & (pl.col("wait_days") <= settings.supply_horizon_days)
+            & (pl.col("available_to_promise") > 0)
+        )
+        .group_by("node_id", "sku", "wait_days")
+        .agg(pl.col("available_to_promise").sum(), available_at=pl.col("expected_at").max())
     )
+
+
+def _with_wait(
+    inputs: AllocationInputs, settings: AllocationSettings, fills: pl.DataFrame
+) -> pl.DataFrame:
+    """Fills with ``wait_days``: 0 for stock on hand, the supply bucket's for supply, null
+    for a fill from supply the plan may not use."""
+    buckets = _supply_buckets(inputs, settings).select(
+        "node_id", "sku", "available_at", "wait_days"
+    )
+    joined = fills.join(buckets, on=["node_id", "sku", "available_at"], how="left")
+    return joined.with_columns(
+        wait_days=pl.when(pl.col("available_at").is_null()).then(0).otherwise("wait_days")
+    )
+
+
+def _stock(
+    inputs: AllocationInputs, settings: AllocationSettings, fills: pl.DataFrame
+) -> list[str]:
+    q = pl.col("quantity")
+    on_hand = fills.filter(pl.col("available_at").is_null())
+    taken = on_hand.group_by("node_id", "sku").agg(q.sum())
+    atp = taken.join(inputs.available_to_promise, on=["node_id", "sku"], how="left")
+    keys = ["node_id", "sku", "available_at"]
+    supplied = fills.filter(pl.col("available_at").is_not_null()).group_by(keys).agg(q.sum())
+    supply = supplied.join(_supply_buckets(inputs, settings), on=keys, how="left")
+    return [
+        *_count(
+            atp.filter(q > pl.col("available_to_promise").fill_null(0)), "node x sku above ATP"
+        ),
+        *_count(
+            supply.filter(q > pl.col("available_to_promise").fill_null(0)),
+            "node x sku x arrival above the supply due within the horizon",
+        ),
+    ]
+
+
+def _day_capacities(inputs: AllocationInputs) -> pl.DataFrame:
+    """Capacities per node and day (``wait_days``): the node's for today, the day's
+    (``supply_capacity``, else the node's full ones) for the days supply ships."""
+    cols = ["ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders"]
+    keys = ["node_id", "wait_days"]
+    nodes = inputs.nodes.select("node_id", *cols)
+    day = inputs.supply_capacity.select(*keys, *cols).with_columns(_day=pl.lit(True))
+    later = (
+        inputs.supply.select(keys)
+        .unique()
+        .join(day, on=keys, how="left")
+        .join(nodes, on="node_id", how="left", suffix="_node")
+        .select(
+            *keys,
+            *(
+                pl.when(pl.col("_day")).then(pl.col(c)).otherwise(pl.col(f"{c}_node")).alias(c)
+                for c in cols
+            ),
+        )  # fmt: skip
+    )
+    today = nodes.select("node_id", pl.lit(0, pl.Int64).alias("wait_days"), *cols)
+    return pl.concat([today, later.cast(today.schema)])
 
 
 def _shipping(
     inputs: AllocationInputs, settings: AllocationSettings, fills: pl.DataFrame
 ) -> list[str]:
-    """Unit and order capacity of shipping nodes, and who may ship at all."""
+    """Unit and order capacity of shipping nodes per day, pickup preparation capacity per
+    day, and who may ship at all."""
     q, nodes = pl.col("quantity"), inputs.nodes
-    shipped = fills.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
-    per_node = shipped.group_by("node_id").agg(q.sum(), orders=pl.col("order_id").n_unique())
-    per_node = per_node.join(nodes, on="node_id", how="left")
+    dated = _with_wait(inputs, settings, fills)
+    caps = _day_capacities(inputs)
+    shipped = dated.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
+    per_day = (
+        shipped.group_by("node_id", "wait_days")
+        .agg(q.sum(), orders=pl.col("order_id").n_unique())
+        .join(caps, on=["node_id", "wait_days"], how="left")
+    )
+    pickups = (
+        dated.filter(pl.col("fulfillment_method") == Mode.PICKUP_IN_STORE)
+        .group_by("node_id", "wait_days")
+        .agg(orders=pl.col("order_id").n_unique())
+        .join(caps, on=["node_id", "wait_days"], how="left")
+    )
     store_ship_allowed = pl.col("supports_ship") & (
         (pl.col("node_type") != NodeType.STORE) | pl.lit(settings.ship_from_store)
     )
     return [
-        *_count(per_node.filter(q > pl.col("ship_capacity_units")), "nodes over unit capacity"),
+        *_count(per_day.filter(q > pl.col("ship_capacity_units")), "node-days over unit capacity"),
         *_count(
-            per_node.filter(pl.col("orders") > pl.col("ship_capacity_orders")),
-            "nodes over order capacity",
+            per_day.filter(pl.col("orders") > pl.col("ship_capacity_orders")),
+            "node-days over order capacity",
+        ),
+        *_count(
+            pickups.filter(pl.col("orders") > pl.col("pickup_capacity_orders")),
+            "store-days over pickup capacity",
         ),
         *_count(
             shipped.join(nodes, on="node_id", how="left").filter(

@@ -40,17 +40,17 @@ def plan_rows(c: Candidates, fills: pl.DataFrame) -> pl.DataFrame:
     )
     rows = rows.join(
         c.nodes.select("node_idx", "node_id", "handling_cost_per_order"), on="node_idx"
-    )
+    ).join(c.atp.select("atp_idx", "available_at"), on="atp_idx", how="left")
     q = pl.col("quantity")
     rows = rows.with_columns(row_kg=q * pl.col("unit_weight_kg"))
     parcel_no = (
         rows.filter(pl.col("is_ship"))
-        .select("group_idx", "order_idx", "node_idx", "service_level")
+        .select("group_idx", "order_idx", "node_id", "service_level")
         .unique()
         .with_columns(
             parcel_no=pl.col("group_idx")
             .rank("dense")
-            .over("order_idx", "node_idx", "service_level")
+            .over("order_idx", "node_id", "service_level")
         )
         .select("group_idx", "parcel_no")
     )
@@ -99,13 +99,14 @@ def allocations_frame(rows: pl.DataFrame) -> pl.DataFrame:
             parcel_cost="parcel_cost",
             handling_cost="handling_cost",
             expected_delivery_days="days",
+            available_at="available_at",
             late_units=pl.when(pl.col("late")).then(pl.col("quantity")).otherwise(0),
             unit_price="unit_price",
             unit_cost="unit_cost",
             channel="channel",
         )
         .cast(ALLOCATION_SCHEMA)
-        .sort("order_id", "line_no", "node_id", "fulfillment_method")
+        .sort("order_id", "line_no", "node_id", "fulfillment_method", "available_at")
     )
 
 

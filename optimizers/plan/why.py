@@ -146,12 +146,17 @@ def _filled_sentence() -> pl.Expr:
         .then(pl.format(" Split across {} nodes.", "nodes_used"))
         .otherwise(pl.lit(""))
     )
+    waits = (
+        pl.when(pl.col("wait_days") > 0)
+        .then(pl.format(" It waits {} day(s) for supply on its way to {}.", "wait_days", "node_id"))
+        .otherwise(pl.lit(""))
+    )
     partial = (
         pl.when(pl.col("backordered") > 0)
         .then(pl.format(" {} {} backordered: {}.", "backordered", _units(), _reason_text()))
         .otherwise(pl.lit(""))
     )
-    return pl.concat_str([filled_text, split, partial])
+    return pl.concat_str([filled_text, waits, split, partial])
 
 
 def _units() -> pl.Expr:
@@ -201,6 +206,7 @@ def explanations_frame(
         .join(chosen.drop("used_nodes"), on="line_idx", how="left")
         .join(_alternatives(c, state, chosen), on="line_idx", how="left")
         .join(bo, on=["order_id", "line_no"], how="left")
+        .join(c.nodes.select("node_idx", "wait_days"), on="node_idx", how="left")
         .with_columns(backordered=pl.col("backordered").fill_null(0))
         .with_columns(binding=_binding(method))
     )

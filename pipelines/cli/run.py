@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.cli.summary import RunSummary, add_warehouse_figures, print_summary
-from pipelines.paths import ProjectPaths
+from pipelines.paths import PROJECT_ROOT, ProjectPaths
 from pipelines.runner import run_allocation_job, step_errors
 from pipelines.settings_file import load_settings_file
+from samples.generator import START
+
+# The bundled sample is one morning's files (stock counted, supply on its way, the night's
+# orders): planned as of that morning's first wave unless the settings say otherwise.
+SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
+SAMPLE_WAVE_AT = START.replace(hour=8).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def add_parser(commands: Any) -> None:
@@ -49,6 +55,12 @@ def handle(args: argparse.Namespace) -> int:
         settings = load_settings_file(args.config) if args.config else {}
     except (OSError, ValueError) as error:
         return _fail(f"bad --config: {error}", args.json)
+    if paths.inbox == SAMPLE_INBOX.resolve() and "wave_at" not in settings:
+        settings = {**settings, "wave_at": SAMPLE_WAVE_AT}
+        print(
+            f"omniroute run: the bundled sample plans as of its day, {SAMPLE_WAVE_AT}",
+            file=sys.stderr,
+        )
     started = time.perf_counter()
     if args.dry_run:
         settings = {**settings, "publish": False}

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from samples.day import WAVE_HOURS, day_waves, write_day
 from samples.generator import generate_inbox
 from samples.inbox import write_inbox
 from samples.next_wave import next_wave_inbox, write_next_wave
@@ -30,6 +31,14 @@ def add_parser(commands: Any) -> None:
         "shipments, a rejection, a cancellation and an amendment, from --inbox and the last "
         "wave in --outbox",
     )
+    parser.add_argument(
+        "--day",
+        action="store_true",
+        help="write a business day of four waves instead: OUT/wave1 (the sample inbox) to "
+        "OUT/wave4, each later wave with the orders placed since the last (at --orders per "
+        "24 h), a supply amendment and a stock count of arrived supply, and OUT/waveN.json "
+        "with its wave_at",
+    )
     parser.add_argument("--inbox", type=Path, help="with --next-wave: the inbox of the waves")
     parser.add_argument("--outbox", type=Path, help="with --next-wave: the outbox of the waves")
     parser.add_argument("--wave", type=int, default=2, help="with --next-wave: its number")
@@ -40,10 +49,10 @@ def handle(args: argparse.Namespace) -> int:
     """Exit 0 written, 2 for impossible sizes or missing folders."""
     if args.next_wave:
         return _next_wave(args)
+    if args.day:
+        return _day(args)
     try:
-        frames = generate_inbox(
-            orders=args.orders, seed=args.seed, stores=args.stores, dcs=args.dcs, skus=args.skus
-        )
+        frames = generate_inbox(orders=args.orders, seed=args.seed, **_sizes(args))
     except ValueError as error:
         print(f"omniroute sample: {error}", file=sys.stderr)
         return 2
@@ -53,6 +62,10 @@ def handle(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path.name}")
     return 0
+
+
+def _sizes(args: argparse.Namespace) -> dict[str, int]:
+    return {"stores": args.stores, "dcs": args.dcs, "skus": args.skus}
 
 
 def _next_wave(args: argparse.Namespace) -> int:
@@ -70,4 +83,23 @@ def _next_wave(args: argparse.Namespace) -> int:
     print(f"wrote {len(written)} files for wave {args.wave} to {args.out}")
     for path in written:
         print(f"  {path.name}")
+    return 0
+
+
+def _day(args: argparse.Namespace) -> int:
+    try:
+        waves = day_waves(orders=args.orders, seed=args.seed, **_sizes(args))
+    except ValueError as error:
+        print(f"omniroute sample --day: {error}", file=sys.stderr)
+        return 2
+    written = write_day(waves, args.out, args.format)
+    hours = ", ".join(f"{h:02d}:00" for h in WAVE_HOURS)
+    print(f"wrote {len(written)} files for a day of {len(waves)} waves ({hours} UTC) to {args.out}")
+    out = args.out
+    print("run them in order on one warehouse and outbox:")
+    for wave in waves:
+        print(
+            f"  omniroute run --inbox {out / wave.folder} --config {out / wave.folder}.json "
+            f"--warehouse {out / 'warehouse.duckdb'} --outbox {out / 'outbox'}"
+        )
     return 0

@@ -40,6 +40,8 @@ class RunSummary:
     kind: str | None = None  # wave | scenario
     units_open_before: int | None = None
     units_instructed: int | None = None
+    units_from_supply: int | None = None  # instructed from supply on its way
+    units_awaiting_supply: int | None = None  # backordered until supply past the horizon
     units_cancelled: int | None = None
     units_open_after: int | None = None
     feedback: dict[str, int] = field(default_factory=dict)  # units shipped, rejected, cancelled
@@ -82,7 +84,10 @@ def add_warehouse_figures(
     summary.units_allocated = int(terms.get("units_allocated", 0))
     summary.units_backordered = int(terms.get("units_backordered", 0))
     summary.kind = plan["kind"]
-    for name in ("units_open_before", "units_instructed", "units_cancelled", "units_open_after"):
+    for name in (
+        "units_open_before", "units_instructed", "units_from_supply", "units_awaiting_supply",
+        "units_cancelled", "units_open_after",
+    ):  # fmt: skip
         setattr(summary, name, plan[name])
     summary.feedback = json.loads(plan["feedback"]) if plan["feedback"] else {}
     if plan["published_at"] is not None:
@@ -148,8 +153,10 @@ def _print_plan(s: RunSummary) -> None:
         )
     fb = s.feedback
     print(
-        f"{s.kind}: {s.units_open_before} open units planned, {s.units_instructed} instructed, "
-        f"{s.units_cancelled} cancelled, {s.units_open_after} still open; feedback applied: "
+        f"{s.kind}: {s.units_open_before} open units planned, {s.units_instructed} instructed "
+        f"({s.units_from_supply or 0} from supply on its way), {s.units_cancelled} cancelled, "
+        f"{s.units_open_after} still open ({s.units_awaiting_supply or 0} awaiting supply); "
+        "feedback applied: "
         f"{fb.get('shipped', 0)} shipped, {fb.get('rejected', 0)} rejected, "
         f"{fb.get('cancelled', 0)} cancelled"
     )

@@ -95,7 +95,7 @@ def test_first_run_ingests_validates_and_all_checks_pass(first_run):
         "ship_to_mismatch" in orders["rejects"]
         and "| quantity | integer |" in orders["rules_broken"]
     )
-    assert metadata(result, "partner_files")["new_files"] == 12
+    assert metadata(result, "partner_files")["new_files"] == 14  # supply and returns too
     with duckdb.connect(str(warehouse), read_only=True) as con:
         formats = con.sql(
             "SELECT file_name FROM raw.file_ledger WHERE kind = 'orders' AND status = 'ok'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -76,8 +77,8 @@ def test_one_file_pair_per_node_with_the_documented_columns(hand_plan, tmp_path:
     assert manifest.rows_by_node() == {"DC1": 3, "S1": 1, "S2": 2}
     assert manifest.as_metadata()["instruction_rows"] == 6
     backorders = pl.read_csv(tmp_path / RUN / "backorders.csv")
-    assert backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason"]
-    assert backorders.rows() == [("O3", 1, "B", 1, "no_stock")]
+    assert backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason", "expected_at"]
+    assert backorders.rows() == [("O3", 1, "B", 1, "no_stock", None)]
 
 
 def test_pickup_store_receives_the_ship_to_store_parcel(hand_plan, tmp_path: Path) -> None:
@@ -199,6 +200,7 @@ def test_cancel_rows_stop_units_at_the_node_and_at_the_receiving_store() -> None
             "service_level": ["standard", "standard"],
             "destination_node_id": [None, "S2"],
             "take": [2, 1],
+            "available_at": [None, datetime(2025, 3, 5, tzinfo=UTC)],  # the second from supply
         }
     )
     rows = cancel_rows(cancelled, RUN)
@@ -209,6 +211,7 @@ def test_cancel_rows_stop_units_at_the_node_and_at_the_receiving_store() -> None
         ("DC1", "O2", 1),
         ("S2", "O2", 1),
     ]
+    assert rows.filter(pl.col("order_id") == "O2")["available_at"].null_count() == 0
 
 
 def test_csv_cells_cannot_run_as_formulas(hand_plan, tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ def node(
     h_unit: float = 0.0,
     proc: int = 0,
     lat: float = 0.0,
+    pickup_capacity_orders: int | None = None,
 ) -> dict:
     return {
         "node_id": node_id,
@@ -57,6 +58,7 @@ def node(
         "handling_cost_per_order": h_order,
         "handling_cost_per_unit": h_unit,
         "processing_days": proc,
+        "pickup_capacity_orders": pickup_capacity_orders,
     }
 
 

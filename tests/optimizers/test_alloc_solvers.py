@@ -13,7 +13,10 @@ import pytest
 
 from optimizers import allocate
 from optimizers.candidates import build_candidates
+from optimizers.heuristics.refill import refill
 from optimizers.model.build import build_model_arrays
+from optimizers.model.objective import empty_fills, objective_terms
+from optimizers.plan.check import fill_violations
 from optimizers.settings import AllocationSettings
 from optimizers.solve.highspy_solver import solve_highspy
 from optimizers.solve.outcome import SolveOutcome
@@ -134,9 +137,21 @@ def test_an_infeasible_pattern_plan_is_rejected_for_the_baseline(monkeypatch):
 
 def test_a_solver_plan_worse_than_the_baseline_is_not_kept(monkeypatch):
     monkeypatch.setattr(allocate_module, "solve", _fake_solve(lambda a, s: np.zeros(a.n_cols)))
+    monkeypatch.setattr(allocate_module, "refill", lambda c, fills: fills)  # keep it bad
     r = allocate(SMALL, AllocationSettings(method="whole_model"))
     assert not r.stats.fell_back and "rule-based plan" in r.stats.message
     assert r.stats.objective == pytest.approx(r.baseline.stats.objective)
+
+
+def test_refill_fills_what_a_node_can_take_for_less_than_its_penalty():
+    c = build_candidates(SMALL, AllocationSettings())
+    nothing = empty_fills()
+    refilled = refill(c, nothing)
+    assert fill_violations(c, refilled) == []
+    before, after = objective_terms(c, nothing), objective_terms(c, refilled)
+    assert after["objective"] < before["objective"]
+    assert after["units_allocated"] > 0
+    assert refill(c, refilled).equals(refilled)  # nothing left that saves
 
 
 def test_same_inputs_in_any_row_order_give_the_same_plan(highs_plan):
@@ -168,7 +183,7 @@ def test_solving_prints_nothing_on_stdout():
 
 def test_frames_have_the_documented_columns(highs_plan):
     r = highs_plan
-    assert r.allocations.columns[:16] == [
+    assert r.allocations.columns[:17] == [
         "order_id",
         "line_no",
         "sku",
@@ -181,12 +196,15 @@ def test_frames_have_the_documented_columns(highs_plan):
         "parcel_cost",
         "handling_cost",
         "expected_delivery_days",
+        "available_at",
         "late_units",
         "unit_price",
         "unit_cost",
         "channel",
     ]
-    assert r.backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason"]
+    assert r.backorders.columns == [
+        "order_id", "line_no", "sku", "quantity", "reason", "expected_at"
+    ]  # fmt: skip
     assert r.parcels.columns[:8] == [
         "parcel_id",
         "order_id",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC
 from pathlib import Path
 
 import dagster as dg
@@ -82,7 +83,12 @@ def test_every_asset_and_check_succeeds(two_runs):
 def test_outbox_honours_the_inputs_by_an_independent_check(two_runs, inbox_frames):
     paths, results = two_runs
     run_dir = paths.outbox / results[0].run_id
-    assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"]) == []
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        wave_at = con.sql(
+            "SELECT max(wave_at) FROM plan.runs WHERE run_id = ?", params=[results[0].run_id]
+        ).fetchall()[0][0]
+    day = wave_at.astimezone(UTC).date()
+    assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"], day) == []
     assert (run_dir / "kpi_report.md").read_text().startswith("# Allocation report")
     html = (run_dir / "kpi_report.html").read_text()
     assert "<svg" in html and "http" not in html.split("</style>")[0]

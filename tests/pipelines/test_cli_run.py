@@ -46,7 +46,8 @@ def test_run_ingests_through_dagster_and_prints_one_json_object(env, capsys):
     summary = json.loads(capsys.readouterr().out)  # stdout holds the JSON and nothing else
     assert code == 0 and summary["status"] == "success"
     assert summary["warehouse"] == str(env / "w" / "omniroute.duckdb")
-    assert len(summary["files"]) == 12
+    assert len(summary["files"]) == 14
+    assert {"supply", "returns"} <= {f["kind"] for f in summary["files"]}
     assert all(
         f["rows_read"] == f["rows_accepted"] + f["rows_rejected"] + f["rows_duplicate"]
         for f in summary["files"]

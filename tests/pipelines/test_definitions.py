@@ -21,6 +21,7 @@ ASSETS = {
     "wave_outbox",
     "margin_mart",
     "benefit_estimates",
+    "inventory_position",
     *(f"staging_{kind}" for kind in KINDS),
 }
 

@@ -87,16 +87,24 @@ def over_instructed(warehouse: Path, outbox: Path) -> pl.DataFrame:
 
 
 def over_promised(warehouse: Path) -> pl.DataFrame:
-    """Node x sku whose open commitments exceed what the newest snapshot allows."""
+    """Node x sku whose open commitments exceed what the newest snapshot allows plus the
+    supply no snapshot covers yet (promised stock and supply together, never twice)."""
     return query(
         warehouse,
         """
         WITH newest AS (
-            SELECT node_id, sku, on_hand - reserved - coalesce(safety_stock, 0) AS free
+            SELECT node_id, sku, snapshot_at,
+                   on_hand - reserved - coalesce(safety_stock, 0) AS free
             FROM staging.stock
             QUALIFY snapshot_at = max(snapshot_at) OVER (PARTITION BY node_id, sku)),
+        coming AS (
+            SELECT s.node_id, s.sku, sum(s.quantity) AS coming
+            FROM staging.supply s LEFT JOIN newest n USING (node_id, sku)
+            WHERE n.snapshot_at IS NULL OR n.snapshot_at < s.expected_at
+            GROUP BY ALL),
         held AS (SELECT node_id, sku, sum(open) AS open FROM plan.commitments GROUP BY ALL)
-        SELECT h.*, n.free FROM held h LEFT JOIN newest n USING (node_id, sku)
-        WHERE h.open > coalesce(n.free, 0)
+        SELECT h.*, n.free, c.coming FROM held h
+        LEFT JOIN newest n USING (node_id, sku) LEFT JOIN coming c USING (node_id, sku)
+        WHERE h.open > coalesce(n.free, 0) + coalesce(c.coming, 0)
         """,
     )
