@@ -35,8 +35,9 @@ def net_available(
     stock: pl.DataFrame,
     book: OrderBook,
     events: pl.DataFrame,
-    supply: pl.DataFrame | None = None,
-    day: date | None = None,
+    supply: pl.DataFrame | None,
+    *,
+    day: date,
     zone: str = "UTC",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per node x sku with a snapshot or supply: the snapshot's figures, the commitments
@@ -75,7 +76,7 @@ def net_available(
             rejected_since=pl.col("quantity").filter(pl.col("event") == LineEvent.REJECTED).sum(),
         )
     )
-    free_supply_rows = free_supply(counted, committed, day or date.today(), zone)
+    free_supply_rows = free_supply(counted, committed, day, zone)
     supply_free = free_supply_rows.group_by(NODE_SKU).agg(
         supply_available=pl.col("available_to_promise").sum()
     )
