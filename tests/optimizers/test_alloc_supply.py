@@ -16,6 +16,7 @@ from optimizers import allocate
 from optimizers.plan.check import audit_plan
 from optimizers.settings import AllocationSettings
 from optimizers.types import SUPPLY_CAPACITY_SCHEMA, SUPPLY_INPUT_SCHEMA
+from samples.synthetic import synthetic_inputs
 from tests.optimizers.builders import EXACT, T0, line, make_inputs, node, reasons, store
 
 ETA = T0 + timedelta(days=2, hours=3)
@@ -144,3 +145,20 @@ def test_plan_checker_refuses_supply_the_plan_may_not_use():
     broken = audit_plan(inputs, r, EXACT)  # the same plan judged with a 7-day horizon
     assert broken == ["1 node x sku x arrival above the supply due within the horizon"]
     assert set(ALLOCATION_SCHEMA) <= set(r.allocations.columns)
+
+
+def test_same_inputs_with_supply_in_any_row_order_give_the_same_plan():
+    inputs = synthetic_inputs(300, 12, 60, seed=3, stock_density=0.15, supply_share=0.4)
+    assert inputs.supply.height > 0
+    shuffled = replace(
+        inputs,
+        supply=inputs.supply.sample(fraction=1.0, shuffle=True, seed=5),
+        nodes=inputs.nodes.reverse(),
+        orders=inputs.orders.sample(fraction=1.0, shuffle=True, seed=6),
+    )
+    settings = AllocationSettings(mip_gap=0.0)
+    first, again = allocate(inputs, settings), allocate(shuffled, settings)
+    assert first.allocations["available_at"].is_not_null().any()
+    for name in ("allocations", "backorders", "parcels", "explanations"):
+        assert getattr(again, name).equals(getattr(first, name)), name
+    assert audit_plan(inputs, first, settings) == []
