@@ -29,6 +29,8 @@ SUPPLY_INPUT_SCHEMA = pl.Schema(
         "available_to_promise": pl.Int64(),
     }
 )
+# A node's daily limits (null = none): units and orders it ships, BOPIS orders it prepares.
+CAPACITY_COLUMNS = ("ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders")
 # A node's capacities left on a later day (the day supply arriving then ships); a node x day
 # absent here has its full daily capacities.
 SUPPLY_CAPACITY_SCHEMA = pl.Schema(

@@ -18,7 +18,12 @@ import polars as pl
 from contracts.results import INVENTORY_SCHEMA
 from contracts.tables import STAGING_SCHEMAS
 from contracts.vocabulary import SHIPPING_MODES, LineEvent, Mode
-from optimizers.types import LINE_EXCLUSION_SCHEMA, PARCELS_SENT_SCHEMA, SUPPLY_CAPACITY_SCHEMA
+from optimizers.types import (
+    CAPACITY_COLUMNS,
+    LINE_EXCLUSION_SCHEMA,
+    PARCELS_SENT_SCHEMA,
+    SUPPLY_CAPACITY_SCHEMA,
+)
 from orderbook.state import LINE, OrderBook
 from orderbook.supply import (
     counted_supply,
@@ -115,34 +120,37 @@ def net_available(
     return inventory, free_supply_rows
 
 
-def _in_use(commitments: pl.DataFrame) -> pl.DataFrame:
-    """Commitments still holding capacity or a parcel: instructed, not rejected or cancelled."""
+def held(commitments: pl.DataFrame) -> pl.DataFrame:
+    """Commitments still holding capacity (a parcel, a pickup slot) with ``used``: units
+    instructed and neither rejected nor cancelled."""
     return commitments.with_columns(
         used=pl.col("quantity") - pl.col("rejected") - pl.col("cancelled")
-    ).filter((pl.col("used") > 0) & pl.col("fulfillment_method").is_in(SHIPPING_MODES))
-
-
-def _used_per_day(commitments: pl.DataFrame) -> pl.DataFrame:
-    """Per node and business day: units and orders shipped, pickup orders prepared."""
-    held = commitments.with_columns(
-        used=pl.col("quantity") - pl.col("rejected") - pl.col("cancelled")
     ).filter(pl.col("used") > 0)
+
+
+def _in_use(commitments: pl.DataFrame) -> pl.DataFrame:
+    """Held commitments of the shipping modes (they hold a parcel)."""
+    return held(commitments).filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
+
+
+def used_per_day(commitments: pl.DataFrame) -> pl.DataFrame:
+    """Per node and business day: units and orders shipped, pickup orders prepared."""
     ships = pl.col("fulfillment_method").is_in(SHIPPING_MODES)
     pickup = pl.col("fulfillment_method") == Mode.PICKUP_IN_STORE
-    return held.group_by("node_id", "business_day").agg(
-        used_units=pl.col("used").filter(ships).sum(),
-        used_orders=pl.col("order_id").filter(ships).n_unique(),
-        used_pickups=pl.col("order_id").filter(pickup).n_unique(),
+    return (
+        held(commitments)
+        .group_by("node_id", "business_day")
+        .agg(
+            used_units=pl.col("used").filter(ships).sum(),
+            used_orders=pl.col("order_id").filter(ships).n_unique(),
+            used_pickups=pl.col("order_id").filter(pickup).n_unique(),
+        )
     )
 
 
 def _left(capacities: pl.DataFrame, used: pl.DataFrame) -> pl.DataFrame:
     """Capacities (node_id, business_day, the three daily limits) less what is used."""
-    minus = {
-        "ship_capacity_units": "used_units",
-        "ship_capacity_orders": "used_orders",
-        "pickup_capacity_orders": "used_pickups",
-    }
+    minus = dict(zip(CAPACITY_COLUMNS, ("used_units", "used_orders", "used_pickups"), strict=True))
     return (
         capacities.join(used, on=["node_id", "business_day"], how="left")
         .with_columns(pl.col(*minus.values()).fill_null(0))
@@ -157,7 +165,7 @@ def capacity_left(nodes: pl.DataFrame, book: OrderBook, day: date) -> pl.DataFra
     """Nodes with their daily capacities (ship units and orders, pickup orders) reduced by
     what the day's earlier waves use (null = no limit)."""
     dated = nodes.with_columns(business_day=pl.lit(day, pl.Date))
-    return _left(dated, _used_per_day(book.commitments)).drop("business_day")
+    return _left(dated, used_per_day(book.commitments)).drop("business_day")
 
 
 def supply_capacity_left(
@@ -166,10 +174,10 @@ def supply_capacity_left(
     """Per node and day supply ships on (``wait_days`` after ``day``): the node's daily
     capacities less what earlier waves put on that day (``SUPPLY_CAPACITY_SCHEMA``)."""
     days = supply.select("node_id", "wait_days").unique().sort("node_id", "wait_days")
-    dated = days.join(
-        nodes.select("node_id", *SUPPLY_CAPACITY_SCHEMA.names()[2:]), on="node_id"
-    ).with_columns(business_day=pl.lit(day, pl.Date) + pl.duration(days=pl.col("wait_days")))
-    left = _left(dated, _used_per_day(book.commitments))
+    dated = days.join(nodes.select("node_id", *CAPACITY_COLUMNS), on="node_id").with_columns(
+        business_day=pl.lit(day, pl.Date) + pl.duration(days=pl.col("wait_days"))
+    )
+    left = _left(dated, used_per_day(book.commitments))
     return left.select(list(SUPPLY_CAPACITY_SCHEMA)).cast(SUPPLY_CAPACITY_SCHEMA)
 
 

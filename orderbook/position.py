@@ -14,12 +14,11 @@ from datetime import date
 import polars as pl
 
 from contracts.results import INVENTORY_SCHEMA
-from contracts.vocabulary import SHIPPING_MODES, Mode
 from optimizers.candidates.eligibility import flagged_pairs
 from optimizers.candidates.prepare import prepare
 from optimizers.settings import AllocationSettings
-from optimizers.types import AllocationInputs
-from orderbook.netting import net_available
+from optimizers.types import CAPACITY_COLUMNS, AllocationInputs
+from orderbook.netting import net_available, used_per_day
 from orderbook.state import LINE, OrderBook
 from orderbook.wave import PLANNED, Staged
 
@@ -112,20 +111,14 @@ def position_breaks(position: pl.DataFrame) -> pl.DataFrame:
 
 def daily_utilization(book: OrderBook, nodes: pl.DataFrame) -> pl.DataFrame:
     """``UTILIZATION_SCHEMA``: per node and business day with published work."""
-    held = book.commitments.with_columns(
-        used=pl.col("quantity") - pl.col("rejected") - pl.col("cancelled")
-    ).filter(pl.col("used") > 0)
-    ships = pl.col("fulfillment_method").is_in(SHIPPING_MODES)
-    per_day = held.group_by("node_id", "business_day").agg(
-        units_shipped=pl.col("used").filter(ships).sum(),
-        orders_shipped=pl.col("order_id").filter(ships).n_unique(),
-        pickup_orders=pl.col("order_id")
-        .filter(pl.col("fulfillment_method") == Mode.PICKUP_IN_STORE)
-        .n_unique(),
+    per_day = used_per_day(book.commitments).rename(
+        {
+            "used_units": "units_shipped",
+            "used_orders": "orders_shipped",
+            "used_pickups": "pickup_orders",
+        }
     )
-    caps = nodes.select(
-        "node_id", "ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders"
-    )
+    caps = nodes.select("node_id", *CAPACITY_COLUMNS)
     return (
         per_day.join(caps, on="node_id", how="left")
         .with_columns(

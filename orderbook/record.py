@@ -15,6 +15,7 @@ from contracts.results import COMMITMENT_SCHEMA, LINE_EVENT_SCHEMA
 from contracts.vocabulary import LineEvent
 from optimizers.types import AllocationResult
 from orderbook.state import LINE, OrderBook, events_frame, refreshed
+from orderbook.supply import arrival_day
 
 PARCEL_KEY = ["order_id", "node_id", "service_level"]
 
@@ -64,13 +65,11 @@ def renumbered(plan: AllocationResult, book: OrderBook) -> AllocationResult:
 
 def ship_day(day: date, zone: str) -> pl.Expr:
     """The business day an allocation ships: the wave's, or for supply the day it arrives
-    (at the earliest the day after the wave, as the optimizer counted it)."""
-    arrives = pl.col("available_at").dt.convert_time_zone(zone).dt.date()
-    wave_day = pl.lit(day, pl.Date)
+    as the optimizer counted it (``orderbook.supply.arrival_day``)."""
     return (
         pl.when(pl.col("available_at").is_null())
-        .then(wave_day)
-        .otherwise(pl.max_horizontal(arrives, wave_day + pl.duration(days=1)))
+        .then(pl.lit(day, pl.Date))
+        .otherwise(arrival_day(day, zone, "available_at"))
     )
 
 

@@ -10,19 +10,13 @@ covers it, it is a commitment against on-hand stock like any other (``orderbook.
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import polars as pl
 
 from optimizers.types import SUPPLY_INPUT_SCHEMA
 
 NODE_SKU = ["node_id", "sku"]
-
-
-def newest_snapshots(stock: pl.DataFrame) -> pl.DataFrame:
-    """Per node x sku: the newest ``snapshot_at``."""
-    return stock.group_by(NODE_SKU).agg(pl.col("snapshot_at").max())
 
 
 def counted_supply(supply: pl.DataFrame, snapshots: pl.DataFrame) -> pl.DataFrame:
@@ -61,11 +55,17 @@ def supply_committed(commitments: pl.DataFrame, snapshots: pl.DataFrame) -> pl.D
     )
 
 
+def arrival_day(day: date, zone: str, column: str = "expected_at") -> pl.Expr:
+    """The business day supply arriving at ``column`` ships on: the day it arrives in
+    ``zone``, at the earliest the day after the wave's ``day`` (units not on the shelf at
+    the wave never ship that day)."""
+    arrives = pl.col(column).dt.convert_time_zone(zone).dt.date()
+    return pl.max_horizontal(arrives, pl.lit(day + timedelta(days=1), pl.Date))
+
+
 def wait_days(day: date, zone: str) -> pl.Expr:
-    """Whole days from the wave's business day to the day ``expected_at`` falls on, at
-    least 1: units not on the shelf at the wave never ship that day."""
-    arrives = pl.col("expected_at").dt.convert_time_zone(ZoneInfo(zone).key).dt.date()
-    return (arrives - pl.lit(day, pl.Date)).dt.total_days().clip(lower_bound=1).cast(pl.Int64)
+    """Whole days from the wave's business day to the day ``expected_at`` supply ships."""
+    return (arrival_day(day, zone) - pl.lit(day, pl.Date)).dt.total_days().cast(pl.Int64)
 
 
 def free_supply(
