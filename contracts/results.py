@@ -93,6 +93,14 @@ PLAN_FRAMES: dict[str, pl.Schema] = {
 }
 
 
+def with_available_at(rows: pl.DataFrame) -> pl.DataFrame:
+    """Allocation rows with ``available_at``: as given, else null (a plan from stock on hand,
+    such as hand-written rows)."""
+    if "available_at" in rows.columns:
+        return rows
+    return rows.with_columns(available_at=pl.lit(None, ALLOCATION_SCHEMA["available_at"]))
+
+
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """An empty frame of one of these shapes."""
     return pl.DataFrame(schema=schema)

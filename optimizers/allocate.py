@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from contracts.results import with_available_at
 from contracts.vocabulary import PlanMethod, RunStatus, SolveMethod, Solver
 from optimizers.candidates import Candidates, build_candidates
 from optimizers.heuristics.baseline import baseline_fills
@@ -229,11 +230,7 @@ def evaluate_plan(
             "cand_idx",
         )  # fmt: skip
     )
-    if "available_at" not in allocations.columns:  # a plan from stock on hand only
-        allocations = allocations.with_columns(
-            available_at=pl.lit(None, keys["available_at"].dtype)
-        )
-    rows = allocations.select(*key, "quantity")
+    rows = with_available_at(allocations).select(*key, "quantity")
     matched = rows.join(keys, on=key, how="left", nulls_equal=True)
     if matched["cand_idx"].null_count():
         bad = matched.filter(pl.col("cand_idx").is_null()).head(5).to_dicts()

@@ -22,6 +22,7 @@ from contracts.tables import ATP_SCHEMA, STAGING_SCHEMAS
 from contracts.vocabulary import NodeType, OrderMethod
 from optimizers.settings import AllocationSettings
 from optimizers.types import (
+    CAPACITY_COLUMNS,
     LINE_EXCLUSION_SCHEMA,
     PARCELS_SENT_SCHEMA,
     SUPPLY_CAPACITY_SCHEMA,
@@ -115,15 +116,13 @@ def prepare_nodes(nodes: pl.DataFrame) -> pl.DataFrame:
         .sort("node_id", maintain_order=True)
         .unique("node_id", keep="first", maintain_order=True)
         .with_columns(
+            *capacity_limits(),
             node_type=_lower("node_type").fill_null(NodeType.DC),
-            cap_units=pl.col("ship_capacity_units").fill_null(NO_LIMIT).clip(lower_bound=0),
-            cap_orders=pl.col("ship_capacity_orders").clip(lower_bound=0),  # null = no limit
             supports_ship=pl.col("supports_ship").fill_null(False),
             supports_pickup=pl.col("supports_pickup").fill_null(False),
             handling_cost_per_order=pl.col("handling_cost_per_order").fill_null(0.0),
             handling_cost_per_unit=pl.col("handling_cost_per_unit").fill_null(0.0),
             processing_days=pl.col("processing_days").fill_null(0).clip(lower_bound=0),
-            cap_pickup=pl.col("pickup_capacity_orders").clip(lower_bound=0),  # null = no limit
             wait_days=pl.lit(0, pl.Int64),
         )
         .with_row_index("node_idx")
@@ -131,46 +130,81 @@ def prepare_nodes(nodes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-CAPACITY_COLUMNS = ("ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders")
+def capacity_limits() -> list[pl.Expr]:
+    """The limits the models read from a node's daily capacities: no unit capacity is
+    ``NO_LIMIT``, no order or pickup capacity stays null (no limit)."""
+    return [
+        pl.col("ship_capacity_units").fill_null(NO_LIMIT).clip(lower_bound=0).alias("cap_units"),
+        pl.col("ship_capacity_orders").clip(lower_bound=0).alias("cap_orders"),
+        pl.col("pickup_capacity_orders").clip(lower_bound=0).alias("cap_pickup"),
+    ]
+
+
+def split_supply(supply: pl.DataFrame, horizon_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the supply due within the horizon per node x wait_days x sku, units summed and
+    ``available_at`` the latest ETA they pool; the rows due after it). The optimizer plans
+    with the first and the checker holds a plan to it."""
+    rows = conform(supply, SUPPLY_INPUT_SCHEMA).filter(
+        (pl.col("available_to_promise") > 0) & (pl.col("wait_days") > 0)
+    )
+    due = pl.col("wait_days") <= horizon_days
+    buckets = (
+        rows.filter(due)
+        .group_by("node_id", "wait_days", "sku")
+        .agg(pl.col("available_to_promise").sum(), available_at=pl.col("expected_at").max())
+    )
+    later = rows.filter(~due).select("node_id", "sku", "expected_at", "available_to_promise")
+    return buckets, later
+
+
+def day_capacities(days: pl.DataFrame, capacity: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """Per (node_id, wait_days) of ``days``, in their order: the capacities of the day supply
+    ships on, ``capacity``'s row (``SUPPLY_CAPACITY_SCHEMA``) where there is one, else the
+    node's full daily ones."""
+    keys = ["node_id", "wait_days"]
+    day = (
+        conform(capacity, SUPPLY_CAPACITY_SCHEMA)
+        .unique(keys, keep="first", maintain_order=True)
+        .with_columns(_day=pl.lit(True))
+    )
+    return (
+        days.select(keys)
+        .join(day, on=keys, how="left", maintain_order="left")
+        .join(
+            nodes.select("node_id", *CAPACITY_COLUMNS),
+            on="node_id",
+            how="left",
+            suffix="_node",
+            maintain_order="left",
+        )
+        .select(
+            *keys,
+            *(
+                pl.when(pl.col("_day")).then(pl.col(c)).otherwise(pl.col(f"{c}_node")).alias(c)
+                for c in CAPACITY_COLUMNS
+            ),
+        )
+    )
 
 
 def prepare_supply(
     supply: pl.DataFrame, capacity: pl.DataFrame, nodes: pl.DataFrame, horizon_days: int
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(supply sources as node rows without node_idx, the supply due within the horizon,
-    the supply due after it). A source has its day's capacities (``capacity``), else the
-    node's own."""
-    supply = conform(supply, SUPPLY_INPUT_SCHEMA).filter(
-        (pl.col("available_to_promise") > 0)
-        & pl.col("node_id").is_in(nodes["node_id"].implode())
-        & (pl.col("wait_days") > 0)
-    )
-    due = pl.col("wait_days") <= horizon_days
-    later = supply.filter(~due).select("node_id", "sku", "expected_at", "available_to_promise")
-    supply = supply.filter(due)
-    keys = ["node_id", "wait_days"]
-    day_caps = (
-        conform(capacity, SUPPLY_CAPACITY_SCHEMA)
-        .unique(keys, keep="first", maintain_order=True)
-        .with_columns(_day=pl.lit(True))
-    )
+    """(supply sources as node rows without node_idx, the supply due within the horizon at
+    known nodes, the supply due after it). A source has its day's capacities."""
+    known = pl.col("node_id").is_in(nodes["node_id"].implode())
+    due, later = (part.filter(known) for part in split_supply(supply, horizon_days))
+    days = due.select("node_id", "wait_days").unique().sort("node_id", "wait_days")
     sources = (
-        supply.select(keys)
-        .unique()
-        .sort(keys)
-        .join(nodes.drop("node_idx", "wait_days"), on="node_id", maintain_order="left")
-        .join(day_caps, on=keys, how="left", suffix="_day", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("_day")).then(pl.col(f"{c}_day")).otherwise(pl.col(c)).alias(c)
-            for c in CAPACITY_COLUMNS
+        day_capacities(days, capacity, nodes)
+        .join(
+            nodes.drop("node_idx", "wait_days", *CAPACITY_COLUMNS),
+            on="node_id",
+            maintain_order="left",
         )
-        .with_columns(
-            cap_units=pl.col("ship_capacity_units").fill_null(NO_LIMIT).clip(lower_bound=0),
-            cap_orders=pl.col("ship_capacity_orders").clip(lower_bound=0),
-            cap_pickup=pl.col("pickup_capacity_orders").clip(lower_bound=0),
-        )
+        .with_columns(capacity_limits())
     )
-    return sources.select([c for c in nodes.columns if c != "node_idx"]), supply, later
+    return sources.select([c for c in nodes.columns if c != "node_idx"]), due, later
 
 
 def with_sources(nodes: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
@@ -190,7 +224,7 @@ def prepare_atp(
     atp: pl.DataFrame, nodes: pl.DataFrame, supply: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Positive ATP per known node x sku (duplicates: the largest figure), then per supply
-    source x sku (``available_at`` = the latest ETA of the units the source pools)."""
+    source x sku (``supply``: ``split_supply``'s due buckets)."""
     atp = conform(atp, ATP_SCHEMA)
     real = nodes.filter(pl.col("wait_days") == 0)
     on_hand = (
@@ -204,10 +238,9 @@ def prepare_atp(
     parts = [on_hand]
     if supply is not None and supply.height:
         parts.append(
-            supply.group_by("node_id", "wait_days", "sku")
-            .agg(pl.col("available_to_promise").sum(), available_at=pl.col("expected_at").max())
-            .join(nodes.select("node_id", "wait_days", "node_idx"), on=["node_id", "wait_days"])
-            .select(on_hand.columns)
+            supply.join(
+                nodes.select("node_id", "wait_days", "node_idx"), on=["node_id", "wait_days"]
+            ).select(on_hand.columns)
         )
     return (
         pl.concat(parts)

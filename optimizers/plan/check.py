@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from contracts.results import ALLOCATION_SCHEMA
+from contracts.results import with_available_at
 from contracts.vocabulary import SHIPPING_MODES, Mode, NodeType
 from optimizers.candidates import Candidates
+from optimizers.candidates.prepare import day_capacities, split_supply
 from optimizers.plan.extract import allocations_frame, plan_rows
 from optimizers.settings import AllocationSettings
-from optimizers.types import AllocationInputs, AllocationResult
+from optimizers.types import CAPACITY_COLUMNS, AllocationInputs, AllocationResult
 
 
 def _count(frame: pl.DataFrame, what: str) -> list[str]:
@@ -48,8 +49,7 @@ def plan_violations(
     that no line is allocated beyond its quantity.
     """
     q = pl.col("quantity")
-    if "available_at" not in fills.columns:  # rows of a plan from stock on hand only
-        fills = fills.with_columns(available_at=pl.lit(None, ALLOCATION_SCHEMA["available_at"]))
+    fills = with_available_at(fills)
     with_line = fills.join(
         inputs.orders.select("order_id", "line_no", "customer_id", "channel", "pickup_node_id"),
         on=["order_id", "line_no"],
@@ -68,16 +68,8 @@ def plan_violations(
 
 def _supply_buckets(inputs: AllocationInputs, settings: AllocationSettings) -> pl.DataFrame:
     """Supply a plan may use: per node x sku x wait, due within the horizon, with the
-    ``available_at`` its fills carry (the bucket's latest ETA)."""
-    return (
-        inputs.supply.filter(
-            (pl.col("wait_days") > 0)
-            & (pl.col("wait_days") <= settings.supply_horizon_days)
-            & (pl.col("available_to_promise") > 0)
-        )
-        .group_by("node_id", "sku", "wait_days")
-        .agg(pl.col("available_to_promise").sum(), available_at=pl.col("expected_at").max())
-    )
+    ``available_at`` its fills carry."""
+    return split_supply(inputs.supply, settings.supply_horizon_days)[0]
 
 
 def _with_wait(
@@ -116,26 +108,13 @@ def _stock(
 
 
 def _day_capacities(inputs: AllocationInputs) -> pl.DataFrame:
-    """Capacities per node and day (``wait_days``): the node's for today, the day's
-    (``supply_capacity``, else the node's full ones) for the days supply ships."""
-    cols = ["ship_capacity_units", "ship_capacity_orders", "pickup_capacity_orders"]
-    keys = ["node_id", "wait_days"]
-    nodes = inputs.nodes.select("node_id", *cols)
-    day = inputs.supply_capacity.select(*keys, *cols).with_columns(_day=pl.lit(True))
-    later = (
-        inputs.supply.select(keys)
-        .unique()
-        .join(day, on=keys, how="left")
-        .join(nodes, on="node_id", how="left", suffix="_node")
-        .select(
-            *keys,
-            *(
-                pl.when(pl.col("_day")).then(pl.col(c)).otherwise(pl.col(f"{c}_node")).alias(c)
-                for c in cols
-            ),
-        )  # fmt: skip
+    """Capacities per node and day (``wait_days``): the node's for today, the day's for the
+    days supply ships (``candidates.prepare.day_capacities``)."""
+    nodes = inputs.nodes.select("node_id", *CAPACITY_COLUMNS)
+    later = day_capacities(
+        inputs.supply.select("node_id", "wait_days").unique(), inputs.supply_capacity, nodes
     )
-    today = nodes.select("node_id", pl.lit(0, pl.Int64).alias("wait_days"), *cols)
+    today = nodes.select("node_id", pl.lit(0, pl.Int64).alias("wait_days"), *CAPACITY_COLUMNS)
     return pl.concat([today, later.cast(today.schema)])
 
 
