@@ -58,11 +58,7 @@ class ReturnFigures:
 
     def by_name(self) -> dict[str, Figure]:
         """The figures keyed by ``FIGURES`` (the mart's column names)."""
-        return {
-            "return_rate": self.return_rate,
-            "in_store_share": self.in_store_share,
-            "resale_rate": self.resale_rate,
-        }
+        return {name: getattr(self, name) for name in FIGURES}
 
 
 def observed_returns(returns: pl.DataFrame, orders: pl.DataFrame) -> dict[str, int]:
