@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.hints import encoding_hint
+
 csv.field_size_limit(sys.maxsize)  # long cells are the validator's business (max_length)
 
 MAX_RECORD_LINES = 32  # a quoted field open longer than this is a stray quote
@@ -89,8 +91,9 @@ def _decode(raw: bytes, separator: bytes, number: int, offset: int, first: bool)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        hint = encoding_hint(raw, error.start)
         raise NotUtf8Error(
-            f"not UTF-8 (invalid byte at offset {offset + error.start}, line {number})"
+            f"not UTF-8 (invalid byte at offset {offset + error.start}, line {number}); {hint}"
         ) from error
     return text.removeprefix("\ufeff") if first else text  # a byte-order mark is accepted
 

@@ -42,6 +42,7 @@ class Field:
     max: float | None = None
     values: tuple[str, ...] = ()
     default: object = None  # typed value an empty cell stands for
+    description: str = ""  # what the column means, in the partner contract document
 
     @property
     def raw(self) -> str:
@@ -64,148 +65,314 @@ MAX_DAYS = 365
 MAX_DISTANCE_KM = 20_040.0  # half the equator: no two places on Earth are farther apart
 
 
-def _money(name: str, max: float = MAX_FEE) -> Field:
-    return Field(name, "number", min=0, max=max)
+def _money(name: str, description: str, max: float = MAX_FEE) -> Field:
+    return Field(name, "number", min=0, max=max, description=description)
 
 
-def _days(name: str, required: bool = True) -> Field:
-    return Field(name, "int", required=required, min=0, max=MAX_DAYS)
+def _days(name: str, description: str, required: bool = True) -> Field:
+    return Field(name, "int", required=required, min=0, max=MAX_DAYS, description=description)
 
 
-def _units(name: str, required: bool = True, default: object = None) -> Field:
-    return Field(name, "int", required=required, min=0, max=MAX_UNITS, default=default)
+def _units(name: str, description: str, required: bool = True, default: object = None) -> Field:
+    return Field(
+        name,
+        "int",
+        required=required,
+        min=0,
+        max=MAX_UNITS,
+        default=default,
+        description=description,
+    )
 
 
-def _line_units(name: str, required: bool = True) -> Field:
-    return Field(name, "int", required=required, min=0, min_inclusive=False, max=MAX_LINE_UNITS)
+def _line_units(name: str, description: str, required: bool = True) -> Field:
+    return Field(
+        name,
+        "int",
+        required=required,
+        min=0,
+        min_inclusive=False,
+        max=MAX_LINE_UNITS,
+        description=description,
+    )
 
 
-def _line_no(required: bool = True) -> Field:
-    return Field("line_no", "int", required=required, min=1, max=MAX_LINE_NO)
+def _line_no(
+    description: str = "the line's number within its order", required: bool = True
+) -> Field:
+    return Field(
+        "line_no", "int", required=required, min=1, max=MAX_LINE_NO, description=description
+    )
 
+
+def _id(name: str, description: str, required: bool = True) -> Field:
+    return Field(name, "id", required=required, description=description)
+
+
+def _when(name: str, description: str) -> Field:
+    return Field(name, "timestamp", description=description)
+
+
+ORDER_ID = "the order the line belongs to"
+NODE_ID = "the fulfillment node (a DC or a store) from the nodes file"
+SKU = "the product, from the products file"
+SERVICE = "the carrier service level"
 
 CONTRACT: dict[str, tuple[Field, ...]] = {
     "nodes": (
-        Field("node_id", "id"),
-        Field("node_type", "enum", values=NODE_TYPES),
-        Field("name", "text"),
-        Field("latitude", "number", min=-90, max=90),
-        Field("longitude", "number", min=-180, max=180),
-        _units("ship_capacity_units"),
-        _units("ship_capacity_orders", required=False),
-        Field("supports_ship", "bool"),
-        Field("supports_pickup", "bool"),
-        _money("handling_cost_per_order"),
-        _money("handling_cost_per_unit"),
-        _days("processing_days"),
-        _units("pickup_capacity_orders", required=False),
+        _id("node_id", "the node's id, unique in the nodes file"),
+        Field(
+            "node_type", "enum", values=NODE_TYPES, description="a distribution centre or a store"
+        ),
+        Field("name", "text", description="the node's name, for people"),
+        Field(
+            "latitude", "number", min=-90, max=90, description="where the node is (degrees north)"
+        ),
+        Field(
+            "longitude", "number", min=-180, max=180, description="where the node is (degrees east)"
+        ),
+        _units("ship_capacity_units", "units the node can ship in one business day"),
+        _units(
+            "ship_capacity_orders",
+            "orders the node can ship in one business day; empty = no limit",
+            required=False,
+        ),
+        Field(
+            "supports_ship",
+            "bool",
+            description="whether the node ships parcels (a store with false does no "
+            "ship-from-store or ship-to-store)",
+        ),
+        Field(
+            "supports_pickup",
+            "bool",
+            description="whether customers can pick orders up here (BOPIS)",
+        ),
+        _money("handling_cost_per_order", "cost of preparing one order at this node (pickups too)"),
+        _money("handling_cost_per_unit", "cost of picking one unit at this node"),
+        _days("processing_days", "days until a parcel leaves the node (or a pickup is ready)"),
+        _units(
+            "pickup_capacity_orders",
+            "pickup orders the store can prepare in one business day; empty = no limit",
+            required=False,
+        ),
     ),
     "products": (
-        Field("sku", "id"),
-        Field("name", "text"),
-        _money("unit_cost", MAX_PRICE),
-        Field("weight_kg", "number", min=0, min_inclusive=False, max=MAX_WEIGHT_KG),
+        _id("sku", "the product's id, unique in the products file"),
+        Field("name", "text", description="the product's name, for people"),
+        _money("unit_cost", "cost of goods of one unit (for the gross margin)", MAX_PRICE),
+        Field(
+            "weight_kg",
+            "number",
+            min=0,
+            min_inclusive=False,
+            max=MAX_WEIGHT_KG,
+            description="weight of one unit in kilograms (parcel cost per kg)",
+        ),
     ),
     "stock": (
-        Field("node_id", "id"),
-        Field("sku", "id"),
-        _units("on_hand"),
-        _units("reserved"),
-        _units("safety_stock", required=False, default=0),
-        Field("snapshot_at", "timestamp"),
+        _id("node_id", NODE_ID),
+        _id("sku", SKU),
+        _units("on_hand", "units physically at the node when the snapshot was taken"),
+        _units("reserved", "units held for demand outside omniroute (store holds, other systems)"),
+        _units(
+            "safety_stock",
+            "units the node keeps back and never promises",
+            required=False,
+            default=0,
+        ),
+        _when(
+            "snapshot_at",
+            "when the stock was counted; the newest snapshot per node and sku wins",
+        ),
     ),
     # Stock on its way to a node: a transfer in transit or a purchase order, with its ETA.
     "supply": (
-        Field("supply_id", "id"),
-        Field("node_id", "id"),
-        Field("sku", "id"),
-        _units("quantity"),
-        Field("expected_at", "timestamp"),
-        Field("kind", "enum", values=SUPPLY_KINDS),
+        _id("supply_id", "the transfer's or purchase order's id"),
+        _id("node_id", "the node the stock is on its way to"),
+        _id("sku", SKU),
+        _units("quantity", "units on their way; 0 withdraws the supply"),
+        _when(
+            "expected_at",
+            "when the units are expected at the node (ETA); a later file moves it",
+        ),
+        Field(
+            "kind",
+            "enum",
+            values=SUPPLY_KINDS,
+            description="a transfer already in transit or a purchase order",
+        ),
     ),
     "rates": (
-        Field("service_level", "enum", values=SERVICE_LEVELS),
-        Field("max_distance_km", "number", min=0, min_inclusive=False, max=MAX_DISTANCE_KM),
-        _money("cost_per_package"),
-        _money("cost_per_kg"),
-        _days("transit_days"),
+        Field(
+            "service_level",
+            "enum",
+            values=SERVICE_LEVELS,
+            description="the service this band prices",
+        ),
+        Field(
+            "max_distance_km",
+            "number",
+            min=0,
+            min_inclusive=False,
+            max=MAX_DISTANCE_KM,
+            description="the band covers great-circle distances up to this; beyond the largest "
+            "band a node cannot ship",
+        ),
+        _money("cost_per_package", "price of one parcel in this band"),
+        _money("cost_per_kg", "price per kilogram of parcel weight in this band"),
+        _days("transit_days", "days the carrier takes in this band"),
     ),
     "lanes": (
-        Field("node_id", "id"),
-        Field("ship_to_zone", "text"),
-        Field("service_level", "enum", values=SERVICE_LEVELS),
-        _money("cost_per_package"),
-        _money("cost_per_kg"),
-        _days("transit_days"),
+        _id("node_id", "the node that ships on this lane"),
+        Field(
+            "ship_to_zone",
+            "text",
+            description="the carrier zone the lane goes to (an order line's ship_to_zone)",
+        ),
+        Field("service_level", "enum", values=SERVICE_LEVELS, description=SERVICE),
+        _money("cost_per_package", "price of one parcel on this lane (overrides the bands)"),
+        _money("cost_per_kg", "price per kilogram of parcel weight on this lane"),
+        _days("transit_days", "days the carrier takes on this lane"),
     ),
     "exclusions": (
-        Field("node_id", "id"),
-        Field("sku", "id", required=False),
-        Field("customer_id", "id", required=False),
-        Field("channel", "enum", required=False, values=CHANNELS),
-        Field("reason", "text", required=False),
+        _id("node_id", "the node that may not fill the lines this row matches"),
+        _id("sku", "only lines of this product; empty = any (may name a future sku)", False),
+        _id("customer_id", "only lines of this customer; empty = any", False),
+        Field(
+            "channel",
+            "enum",
+            required=False,
+            values=CHANNELS,
+            description="only lines of this sales channel; empty = any",
+        ),
+        Field("reason", "text", required=False, description="why, for people"),
     ),
     "orders": (
-        Field("order_id", "id"),
+        _id("order_id", "the order's id"),
         _line_no(),
-        Field("channel", "enum", values=CHANNELS),
-        Field("ordered_at", "timestamp"),
-        Field("customer_id", "id"),
-        Field("customer_email", "email", required=False),
-        Field("sku", "id"),
-        _line_units("quantity"),
-        _money("unit_price", MAX_PRICE),
-        Field("fulfillment_method", "enum", values=METHODS),
-        Field("pickup_node_id", "id", required=False),  # required on pickup lines
-        Field("service_level", "enum", required=False, values=SERVICE_LEVELS, default="standard"),
-        Field("ship_to_latitude", "number", required=False, min=-90, max=90),
-        Field("ship_to_longitude", "number", required=False, min=-180, max=180),
-        Field("ship_to_postal_code", "text", required=False),
-        Field("ship_to_country", "text", required=False),
-        Field("ship_to_zone", "text", required=False),
-        _days("promised_days", required=False),
+        Field(
+            "channel", "enum", values=CHANNELS, description="the sales channel the order came in on"
+        ),
+        _when("ordered_at", "when the customer placed the order"),
+        _id("customer_id", "the customer's id (exclusions may name it)"),
+        Field(
+            "customer_email",
+            "email",
+            required=False,
+            description="the customer's e-mail address; must be valid when given",
+        ),
+        _id("sku", SKU),
+        _line_units("quantity", "units ordered on this line"),
+        _money(
+            "unit_price",
+            "price of one unit to the customer (revenue, backorder penalty)",
+            MAX_PRICE,
+        ),
+        Field(
+            "fulfillment_method",
+            "enum",
+            values=METHODS,
+            description="delivered to the customer's address or picked up at a store",
+        ),
+        _id(
+            "pickup_node_id",
+            "the store the customer picks up at: required on pickup lines, a node with "
+            "supports_pickup",
+            required=False,
+        ),
+        Field(
+            "service_level",
+            "enum",
+            required=False,
+            values=SERVICE_LEVELS,
+            default="standard",
+            description="the carrier service the customer chose (ship lines)",
+        ),
+        Field(
+            "ship_to_latitude",
+            "number",
+            required=False,
+            min=-90,
+            max=90,
+            description="delivery address (degrees north): required on a ship line without "
+            "ship_to_zone",
+        ),
+        Field(
+            "ship_to_longitude",
+            "number",
+            required=False,
+            min=-180,
+            max=180,
+            description="delivery address (degrees east): required on a ship line without "
+            "ship_to_zone",
+        ),
+        Field("ship_to_postal_code", "text", required=False, description="delivery postal code"),
+        Field("ship_to_country", "text", required=False, description="delivery country"),
+        Field(
+            "ship_to_zone",
+            "text",
+            required=False,
+            description="the carrier zone of the address, to use the lanes",
+        ),
+        _days(
+            "promised_days",
+            "the delivery promise in days; a unit delivered later is late",
+            required=False,
+        ),
     ),
 }
 
 CONTRACT |= {
     # A node confirms what left it.
     "shipments": (
-        Field("shipment_id", "id"),
-        Field("order_id", "id"),
-        _line_no(),
-        Field("node_id", "id"),
-        _line_units("quantity"),
-        Field("shipped_at", "timestamp"),
-        Field("tracking_id", "text", required=False),
-        Field("carrier", "text", required=False),
+        _id("shipment_id", "the node's id of the shipment"),
+        _id("order_id", ORDER_ID),
+        _line_no("the order line shipped"),
+        _id("node_id", "the node that shipped the units"),
+        _line_units("quantity", "units that left the node (at most those instructed and open)"),
+        _when("shipped_at", "when the units left the node"),
+        Field("tracking_id", "text", required=False, description="the carrier's tracking number"),
+        Field("carrier", "text", required=False, description="the carrier's name"),
     ),
     # A node cannot fill what it was told (short pick, damage, store too busy).
     "rejections": (
-        Field("order_id", "id"),
-        _line_no(),
-        Field("node_id", "id"),
-        _line_units("quantity"),
-        Field("rejected_at", "timestamp"),
-        Field("reason", "text", required=False),
+        _id("order_id", ORDER_ID),
+        _line_no("the order line the node cannot fill"),
+        _id("node_id", "the node that cannot fill it (it never gets this line again)"),
+        _line_units("quantity", "units the node cannot fill (at most those instructed and open)"),
+        _when("rejected_at", "when the node refused them"),
+        Field("reason", "text", required=False, description="why (short pick, damage, ...)"),
     ),
     # The customer or channel cancels: empty line_no = every line, empty quantity = all.
     "cancellations": (
-        Field("order_id", "id"),
-        _line_no(required=False),
-        _line_units("quantity", required=False),
-        Field("cancelled_at", "timestamp"),
-        Field("reason", "text", required=False),
+        _id("order_id", ORDER_ID),
+        _line_no("the order line cancelled; empty = every line of the order", required=False),
+        _line_units(
+            "quantity", "units to cancel; empty = all that can still be cancelled", required=False
+        ),
+        _when("cancelled_at", "when the customer or channel cancelled"),
+        Field("reason", "text", required=False, description="why, for people"),
     ),
     # Units customers brought or sent back (they feed the BORIS estimate, not the stock).
     "returns": (
-        Field("return_id", "id"),
-        Field("order_id", "id"),
-        _line_no(),
-        _line_units("quantity"),
-        Field("returned_at", "timestamp"),
-        Field("return_channel", "enum", values=RETURN_CHANNELS),
-        Field("node_id", "id"),
-        Field("resellable", "bool"),
+        _id("return_id", "the return's id"),
+        _id("order_id", ORDER_ID),
+        _line_no("the order line returned"),
+        _line_units("quantity", "units returned"),
+        _when("returned_at", "when the units came back"),
+        Field(
+            "return_channel",
+            "enum",
+            values=RETURN_CHANNELS,
+            description="brought to a store or sent by mail",
+        ),
+        _id("node_id", "the node that received the return"),
+        Field(
+            "resellable",
+            "bool",
+            description="whether the units can be sold again (the next stock count adds them)",
+        ),
     ),
 }
 

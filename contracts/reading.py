@@ -27,6 +27,7 @@ from contracts.csv_records import (
     physical_line_count,
     physical_lines,
 )
+from contracts.hints import UTF16_WITHOUT_BOM, utf16_without_bom
 from contracts.kinds import PARTNER_FILE_SUFFIXES, kind_of
 
 # Columns the reader adds; a partner column with one of these names is renamed "<name>_partner".
@@ -146,7 +147,10 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, LineCount]:
         if header is None:
             raise UnreadableFileError("no header row")
         if header.error is not None:
-            raise UnreadableFileError(f"bad header row: {header.error.split(': ', 1)[1]}")
+            problem = header.error.split(": ", 1)[1]
+            if utf16_without_bom(",".join(header.fields)):
+                problem += f"; {UTF16_WITHOUT_BOM}"
+            raise UnreadableFileError(f"bad header row: {problem}")
         columns = normalize_header(header.fields)
         chunks: list[pl.DataFrame] = []
         outside = header.first_line + header.line_count - 1  # blank lines before, the header

@@ -35,6 +35,11 @@ BACKORDER_SCHEMA = pl.Schema(
         "quantity": pl.Int64(),
         "reason": pl.String(),  # vocabulary.BackorderReason; a line may have a row per reason
         "expected_at": pl.Datetime("us", "UTC"),  # awaiting_supply: when that supply is due
+        # uneconomic: the cheapest node that could still fill these units, what filling them
+        # there would cost (objective: money plus delivery-day weights) and their penalty
+        "cheapest_node_id": pl.String(),
+        "fill_cost": pl.Float64(),
+        "penalty": pl.Float64(),
     }
 )
 PARCEL_SCHEMA = pl.Schema(
@@ -83,6 +88,9 @@ INSTRUCTION_SCHEMA = pl.Schema(
         "parcel_cost": pl.Float64(),
         "expected_delivery_days": pl.Int64(),
         "available_at": pl.Datetime("us", "UTC"),  # supply: not before its ETA; empty = on hand
+        # the pickup store the units end at: ship_to_store (where the parcel goes),
+        # pickup_in_store and receive_for_pickup (the store itself); null for home delivery
+        "destination_node_id": pl.String(),
     }
 )
 PLAN_FRAMES: dict[str, pl.Schema] = {

@@ -14,6 +14,7 @@ import pandera.polars as pa
 import polars as pl
 
 from contracts.fields import CONTRACT, text_columns, typed_columns
+from contracts.hints import delimiter_hint
 from contracts.reading import FILE_SHA256, OVERFLOW, READ_ERROR, ROW_NUMBER, SOURCE_FILE, RawFile
 from contracts.schemas import Reference, contract_schema, staging_schema
 from contracts.tables import KEYS, STAGING_SCHEMAS
@@ -129,7 +130,7 @@ def validate_records(
     problems = pl.concat(
         [
             _drop_missing(problems, missing),
-            _missing_column_problems(frame, missing),
+            _missing_column_problems(frame, missing, delimiter_hint(kind, columns)),
             _ragged_problems(frame),
         ]
     ).sort(ROW_NUMBER, maintain_order=True)
@@ -230,15 +231,19 @@ def _drop_missing(problems: pl.DataFrame, missing: list[str]) -> pl.DataFrame:
     return problems.filter(involved == 0)
 
 
-def _missing_column_problems(frame: pl.DataFrame, missing: list[str]) -> pl.DataFrame:
-    """Every row of a file without a required column is rejected for it."""
+def _missing_column_problems(
+    frame: pl.DataFrame, missing: list[str], hint: str | None = None
+) -> pl.DataFrame:
+    """Every row of a file without a required column is rejected for it; ``hint`` says why the
+    columns may be missing (a header split on another delimiter)."""
+    cause = f"; {hint}" if hint else ""
     parts = [
         frame.select(
             SOURCE_FILE,
             ROW_NUMBER,
             pl.lit(name).alias("column"),
             pl.lit("missing_column").alias("rule"),
-            pl.lit(f"the file has no {name} column (required)").alias("message"),
+            pl.lit(f"the file has no {name} column (required){cause}").alias("message"),
             pl.lit(None, pl.String).alias("value"),
         )
         for name in missing

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from contracts.money import CSV_MONEY_DECIMALS, MONEY_COLUMNS
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FILE_MODE = 0o644  # partners read the outbox as other users
 
@@ -89,9 +91,31 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def in_cents(frame: pl.DataFrame, group: str = "parcel_id") -> pl.DataFrame:
+    """Money columns (``MONEY_COLUMNS``) rounded to the cent. Along each ``group`` (a parcel's
+    rows, in file order) the rounding is carried: each row gets the cents its running total
+    gains, so a parcel's rounded shares add up to its rounded cost. Rows outside a group are
+    rounded on their own."""
+    money = [c for c in frame.columns if c in MONEY_COLUMNS]
+    if not money:
+        return frame
+    grouped = pl.col(group).is_not_null() if group in frame.columns else pl.lit(False)
+    exprs = []
+    for name in money:
+        alone = pl.col(name).round(CSV_MONEY_DECIMALS)
+        if group in frame.columns:
+            running = pl.col(name).fill_null(0.0).cum_sum().over(group)
+            running = running.round(CSV_MONEY_DECIMALS)
+            carried = running - running.shift(1, fill_value=0.0).over(group)
+            alone = pl.when(grouped & pl.col(name).is_not_null()).then(carried).otherwise(alone)
+        exprs.append(alone.round(CSV_MONEY_DECIMALS).alias(name))
+    return frame.with_columns(exprs)
+
+
 def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """UTF-8 CSV with a header row, text cells neutralised against formula injection."""
-    return neutralise_formulas(frame).write_csv().encode("utf-8")
+    """UTF-8 CSV with a header row, text cells neutralised against formula injection, money in
+    cents (Parquet keeps full precision)."""
+    return neutralise_formulas(in_cents(frame)).write_csv().encode("utf-8")
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:

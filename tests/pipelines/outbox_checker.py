@@ -28,6 +28,7 @@ def read_outbox(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
                     "node_id": pl.String,
                     "parcel_id": pl.String,
                     "available_at": pl.String,
+                    "destination_node_id": pl.String,
                 },
             )
             for f in files
@@ -103,6 +104,41 @@ def check_outbox(
     sent = everything.filter(pl.col("fulfillment_method") == "ship_to_store")
     if receive.height != sent.height or set(receive["parcel_id"]) != set(sent["parcel_id"]):
         problems.append("ship-to-store parcels and receive_for_pickup rows disagree")
+    problems += _destination_problems(rows, orders)
+    cents = rows.filter(
+        (pl.col("parcel_cost") * 100 - (pl.col("parcel_cost") * 100).round()).abs() > 1e-6
+    )
+    if cents.height:
+        problems.append(f"{cents.height} CSV rows with parcel_cost not in whole cents")
+    return problems
+
+
+def _destination_problems(rows: pl.DataFrame, orders: pl.DataFrame) -> list[str]:
+    """Every row names the pickup store its units end at: a ship-to-store parcel the order's
+    pickup store, a pickup or a receipt the store itself; home deliveries none."""
+    key = ["order_id", "line_no"]
+    lines = rows.filter(pl.col("fulfillment_method") != "cancel").join(
+        orders.unique(key, keep="last").select(*key, "pickup_node_id"), on=key, how="left"
+    )
+    method, destination = pl.col("fulfillment_method"), pl.col("destination_node_id")
+    expected = (
+        pl.when(method == "ship_to_store")
+        .then(pl.col("pickup_node_id"))
+        .when(method.is_in(["pickup_in_store", "receive_for_pickup"]))
+        .then(pl.col("node_id"))
+    )
+    wrong = lines.filter(~destination.eq_missing(expected))
+    problems = []
+    for m in sorted(set(wrong["fulfillment_method"])):
+        n = wrong.filter(method == m).height
+        problems.append(f"{n} {m} rows with the wrong destination_node_id")
+    stores = lines.filter(
+        method == "receive_for_pickup", pl.col("node_id") != pl.col("pickup_node_id")
+    )
+    if stores.height:
+        problems.append(
+            f"{stores.height} receive_for_pickup rows at a store that is not the pickup store"
+        )
     return problems
 
 
