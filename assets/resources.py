@@ -1,4 +1,11 @@
-"""Dagster resources: the DuckDB warehouse (one writer at a time), the inbox and the outbox."""
+"""Dagster resources: the DuckDB warehouse (one writer at a time), the inbox and the outbox.
+
+Every asset writes the warehouse through ``WarehouseResource.connect``, and tables are created
+where they are first written (plans, the book, each mart); so the connection, when its step
+succeeded, leaves the file described (``warehouse.catalog``: views, ``COMMENT ON`` every
+table, view and column). Only what differs is written: after the first step, a few catalog
+reads. A failed step is left as it failed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import dagster as dg
 from pydantic import Field
 
 from contracts.inbox import DEFAULT_MAX_FILE_MB, DEFAULT_QUIET_SECONDS, InboxRules
+from warehouse.catalog import describe_warehouse
 from warehouse.connection import open_warehouse
 
 OMNIROUTE_MAX = f"{DEFAULT_MAX_FILE_MB} MB, env OMNIROUTE_MAX_FILE_MB"
@@ -26,9 +34,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A locked connection; hold it only for the duration of one read-compute-write."""
+        """A locked connection; hold it only for the duration of one read-compute-write.
+        On a clean exit the step's new tables and views are described before it closes."""
         with open_warehouse(Path(self.path)) as connection:
             yield connection
+            describe_warehouse(connection)
 
 
 class InboxResource(dg.ConfigurableResource):

@@ -7,6 +7,11 @@ DuckDB's own lock on the file: the writer then retries for a bounded time
 (``OMNIROUTE_LOCK_WAIT_S``, default 300 s) before it gives up with ``WarehouseBusyError``.
 Every SQL statement of the product lives in this package (``warehouse.*``); nothing else
 builds SQL.
+
+A new warehouse file is created in the storage format of DuckDB 1.5 (``STORAGE_COMPATIBILITY``)
+so that the DuckDB 1.5 command-line shell analysts install (``duckdb-cli``) opens it; this
+package's newer DuckDB reads and writes that format as it is. ``uv run omniroute sql`` opens
+any of them with this package's DuckDB.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import polars as pl
 LOCK_WAIT_ENV = "OMNIROUTE_LOCK_WAIT_S"
 DEFAULT_LOCK_WAIT_S = 300.0
 RETRY_EVERY_S = 0.5
+# The oldest DuckDB whose files a new warehouse must stay readable by (duckdb-cli 1.5.x).
+STORAGE_COMPATIBILITY = "v1.5.0"
 # DuckDB's words: 'Could not set lock on file "F": Conflicting lock is held in P (PID N)'
 _LOCK_CONFLICT = re.compile(r"Could not set lock on file|Conflicting lock is held")
 _HOLDER_PID = re.compile(r"\(PID (\d+)\)")
@@ -114,11 +121,23 @@ def open_warehouse(
     wave never dies of a query someone left open for a minute."""
     wait_s = lock_wait_seconds(lock_wait_s)
     with warehouse_lock(database):
+        if not database.exists():
+            create_warehouse_file(database)
         connection = _connect_when_free(database, wait_s)
         try:
             yield connection
         finally:
             connection.close()
+
+
+def create_warehouse_file(database: Path) -> None:
+    """An empty warehouse file in the ``STORAGE_COMPATIBILITY`` format (the format is the
+    file's for good; connections that follow need no setting, so they never clash with
+    another connection's configuration in the same process)."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "storage_compatibility_version": STORAGE_COMPATIBILITY
+    }
+    duckdb.connect(str(database), config=config).close()
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Plans in the warehouse, kept per ``run_id`` and never overwritten.
 
 ``plan.runs`` holds one row per run and method (optimizer | baseline): the solve's stats,
-objective terms and settings (JSON); ``plan.allocations``, ``plan.backorders``, ``plan.parcels``
+objective terms, settings and feedback (DuckDB ``JSON``: ``settings->>'mip_gap'``; Polars reads
+them as text); ``plan.allocations``, ``plan.backorders``, ``plan.parcels``
 and ``plan.explanations`` hold the frames (``contracts.results``), tagged with run_id and
 method. ``load_inputs`` reads the staging tables back as the optimizer's inputs.
 """
@@ -43,8 +44,8 @@ RUNS_SCHEMA = pl.Schema(
         "fell_back": pl.Boolean(),
         "message": pl.String(),
         "plan_cost": pl.Float64(),
-        "objective_terms": pl.String(),
-        "settings": pl.String(),
+        "objective_terms": pl.String(),  # JSON in the warehouse (schema.JSON_COLUMNS)
+        "settings": pl.String(),  # JSON
         "created_at": pl.Datetime("us", "UTC"),
         "kind": pl.String(),  # vocabulary.RunKind: wave | scenario
         "wave_at": pl.Datetime("us", "UTC"),  # the time the wave planned as of

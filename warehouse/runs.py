@@ -2,8 +2,8 @@
 
 Each table gets ``run_id`` (and constants such as ``method``) in front of the frame's own
 columns; a table is created on first write from the frame's shape (and gains the columns
-a later version's frame adds), rows are inserted by column name. Re-executing the same run
-replaces that run's rows only.
+a later version's frame adds), rows are inserted by column name; its ``JSON_COLUMNS`` are
+typed JSON. Re-executing the same run replaces that run's rows only.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from warehouse.connection import insert_frame, read_table
+from warehouse.schema import type_json
 
 
 def write_run_frame(
@@ -41,6 +42,7 @@ def write_run_frame(
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {dtype}')
     finally:
         con.unregister("_shape")
+    type_json(con, table)
     where = " AND ".join(["run_id = ?", *(f"{name} = ?" for name in constants)])
     con.execute(f"DELETE FROM {table} WHERE {where}", [run_id, *constants.values()])
     insert_frame(con, table, tagged)

@@ -10,11 +10,14 @@ Layout:
 - ``staging.<kind>``: ``STAGING_SCHEMAS`` columns, then ``source_file``, ``row_number``.
 - ``quarantine.rejected_rows``: the record as JSON and every reason (list of structs).
 - ``quarantine.unreadable_files``: files that could not be read (copied whole beside).
+
+JSON is stored as DuckDB ``JSON`` (``JSON_COLUMNS``), so analysts write ``settings->>'mip_gap'``;
+a warehouse from before stored it as VARCHAR and is retyped when its table is prepared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import duckdb
 import polars as pl
@@ -37,6 +40,13 @@ LEDGER = "raw.file_ledger"
 REJECTED = "quarantine.rejected_rows"
 UNREADABLE = "quarantine.unreadable_files"
 ATP_TABLE = "staging.available_to_promise"
+# Columns holding JSON documents, per table (whoever creates the table types them JSON).
+JSON_COLUMNS: dict[str, tuple[str, ...]] = {
+    REJECTED: ("record",),
+    "plan.runs": ("objective_terms", "settings", "feedback"),
+    "marts.benefit_estimates": ("assumptions",),
+    **{f"raw.{kind}": ("extra_fields",) for kind in KINDS},
+}
 
 LEDGER_DDL = f"""
 CREATE TABLE IF NOT EXISTS {LEDGER} (
@@ -47,7 +57,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER} (
 )"""
 REJECTED_DDL = f"""
 CREATE TABLE IF NOT EXISTS {REJECTED} (
-    source_file VARCHAR, file_sha256 VARCHAR, kind VARCHAR, row_number BIGINT, record VARCHAR,
+    source_file VARCHAR, file_sha256 VARCHAR, kind VARCHAR, row_number BIGINT, record JSON,
     reasons STRUCT("column" VARCHAR, rule VARCHAR, message VARCHAR)[],
     run_id VARCHAR, quarantined_at TIMESTAMPTZ
 )"""
@@ -67,8 +77,14 @@ _DUCKDB_TYPES: dict[type[pl.DataType], str] = {
 }
 
 
+def _sql_types(table: str, schema: Mapping[str, pl.DataType]) -> dict[str, str]:
+    """DuckDB type per column: the Polars type's, or JSON for the table's ``JSON_COLUMNS``."""
+    json = JSON_COLUMNS.get(table, ())
+    return {n: "JSON" if n in json else _DUCKDB_TYPES[type(t)] for n, t in schema.items()}
+
+
 def _ddl(table: str, schema: Mapping[str, pl.DataType]) -> str:
-    columns = ", ".join(f"{quote(n)} {_DUCKDB_TYPES[type(t)]}" for n, t in schema.items())
+    columns = ", ".join(f"{quote(n)} {t}" for n, t in _sql_types(table, schema).items())
     return f"CREATE TABLE IF NOT EXISTS {table} ({columns})"
 
 
@@ -76,11 +92,35 @@ def create_table(
     con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
 ) -> None:
     """The table with at least these columns: created if missing, columns an older version of
-    the table lacks added (nothing is ever dropped)."""
+    the table lacks added (nothing is ever dropped), JSON stored as JSON."""
     con.execute(_ddl(table, schema))
-    for name, dtype in schema.items():
-        column = f"{quote(name)} {_DUCKDB_TYPES[type(dtype)]}"
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+    for name, sql_type in _sql_types(table, schema).items():
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quote(name)} {sql_type}")
+    type_json(con, table)
+
+
+def type_json(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Collection[str] | None = None
+) -> None:
+    """Retype the table's JSON columns an older warehouse stored as VARCHAR (a value that is
+    not JSON is kept, as a JSON string); a no-op once they are JSON."""
+    wanted = list(JSON_COLUMNS.get(table, ()) if columns is None else columns)
+    if not wanted:
+        return
+    schema, name = table.split(".")
+    stale = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ? AND data_type = 'VARCHAR' "
+        "AND list_contains(?, column_name)",
+        [schema, name, wanted],
+    ).fetchall()
+    for (column,) in stale:
+        c = quote(column)
+        con.execute(
+            f"ALTER TABLE {table} ALTER COLUMN {c} TYPE JSON "
+            f"USING CASE WHEN {c} IS NULL THEN NULL WHEN json_valid({c}) THEN {c}::JSON "
+            f"ELSE to_json({c}) END"
+        )
 
 
 def staged_schema(kind: str) -> pl.Schema:
@@ -112,6 +152,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     for column in ("duplicate_rows BIGINT[]", "lines_read BIGINT", "lines_outside_records BIGINT"):
         con.execute(f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS {column}")
     con.execute(REJECTED_DDL)
+    type_json(con, REJECTED)
     con.execute(UNREADABLE_DDL)
     for kind in KINDS:
         raw = {c: pl.String() for c in raw_columns(kind)} | {
