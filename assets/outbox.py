@@ -18,12 +18,13 @@ from warehouse.plans import plan_run_id
 @dg.asset(
     group_name="instruct",
     kinds={"csv", "parquet"},
-    deps=["allocation_plan", "kpi_report"],
+    deps=["allocation_plan"],
     description=(
         "outbox/<run_id>/: what each node fills, receives for pickup or must stop (cancel), the "
-        "still-open backorders, one intake reply per partner file, the KPI report, and "
-        "_SUCCESS last; outbox/LATEST names the newest wave. Written whole from the warehouse "
-        "after the wave committed; a committed wave whose folder is missing is written again."
+        "still-open backorders, one intake reply per partner file, and _SUCCESS last; "
+        "outbox/LATEST names the newest wave. Written whole from the warehouse right after the "
+        "wave committed (it waits for no report or mart); a committed wave whose folder is "
+        "missing is written again."
     ),
 )
 def wave_outbox(

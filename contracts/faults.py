@@ -24,6 +24,7 @@ POINTS = (
     "outbox.after_first_file",  # the wave's partial folder half written
     "outbox.before_rename",  # the partial folder complete, not yet in place
     "outbox.before_latest",  # the folder in place, LATEST still naming the previous wave
+    "report.before_page",  # the report stored in the warehouse, its page not yet written
 )
 
 

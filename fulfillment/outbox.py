@@ -1,10 +1,13 @@
-"""A wave's outbox folder: the nodes' instructions, the backorders, the intake replies, the
-KPI report, ``_SUCCESS``; and ``LATEST`` beside the folders.
+"""A wave's outbox folder: the nodes' instructions, the backorders, the intake replies,
+``_SUCCESS``; ``LATEST`` beside the folders; and the planners' KPI report pages.
 
 Layout: ``<outbox>/<run_id>/instructions/<node file name>.csv|.parquet`` (this wave's new
 instructions, receipts at pickup stores, and cancels), ``backorders.csv`` (every line's
-still-open units), ``intake/<file>.csv`` and ``intake/summary.csv``, ``kpi_report.md|.html``,
-``_SUCCESS`` (written last: the folder is complete). Node ids and partner file names are
+still-open units), ``intake/<file>.csv`` and ``intake/summary.csv``, ``_SUCCESS`` (written
+last: the folder is complete). The wave folder holds what partners need and nothing else:
+the KPI report is a planner artifact, written after the marts as
+``<outbox>/reports/<YYYY-MM-DD>_wave<N>_<run>.html|.md`` (a dry run: ``_whatif_``), each file
+atomically, with ``reports/LATEST`` naming the newest page. Node ids and partner file names are
 percent-encoded where Windows or POSIX would refuse them (``files.safe_file_stem``). Rows are
 sorted, so the same plan always gives byte-identical CSVs; files are readable by partners
 (0644).
@@ -44,7 +47,7 @@ _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 @dataclass(frozen=True)
 class OutboxFile:
     path: Path
-    kind: str  # instructions_csv | instructions_parquet | backorders | report_md | report_html
+    kind: str  # instructions_csv | instructions_parquet | backorders | intake | intake_summary
     rows: int | None = None
     node_id: str | None = None
 
@@ -126,7 +129,15 @@ def _parcel_shares(result: AllocationResult, products: pl.DataFrame) -> pl.DataF
 
 def instruction_rows(result: AllocationResult, products: pl.DataFrame, run_id: str) -> pl.DataFrame:
     """Every node's work: fills plus, at pickup stores, the ship-to-store parcels to receive."""
-    work = _parcel_shares(result, products).with_columns(run_id=pl.lit(run_id))
+    method = pl.col("fulfillment_method")
+    work = _parcel_shares(result, products).with_columns(
+        run_id=pl.lit(run_id),
+        # the pickup store the units end at: a BOPIS fill's own store, a leg's pickup store
+        destination_node_id=pl.when(method == Mode.PICKUP_IN_STORE)
+        .then("node_id")
+        .when(method == Mode.SHIP_TO_STORE)
+        .then("destination_node_id"),
+    )
     receive = work.filter(pl.col("fulfillment_method") == Mode.SHIP_TO_STORE).with_columns(
         node_id=pl.col("destination_node_id"),
         fulfillment_method=pl.lit(InstructionMethod.RECEIVE_FOR_PICKUP),
@@ -161,16 +172,13 @@ def cancel_rows(cancelled: pl.DataFrame, run_id: str) -> pl.DataFrame:
         pl.lit(InstructionMethod.CANCEL.value).alias("fulfillment_method"), "parcel_id",
         "service_level", pl.lit(0.0).alias("parcel_cost"),
         pl.lit(None, pl.Int64).alias("expected_delivery_days"), "available_at",
+        "destination_node_id",
     )  # fmt: skip
     legs = cancelled.filter(pl.col("fulfillment_method") == Mode.SHIP_TO_STORE)
-    receiving = (
-        source.join(
-            legs.select("order_id", "line_no", "node_id", "parcel_id", "destination_node_id"),
-            on=["order_id", "line_no", "node_id", "parcel_id"],
-        )
-        .with_columns(node_id=pl.col("destination_node_id"))
-        .drop("destination_node_id")
-    )
+    receiving = source.join(
+        legs.select("order_id", "line_no", "node_id", "parcel_id"),
+        on=["order_id", "line_no", "node_id", "parcel_id"],
+    ).with_columns(node_id=pl.col("destination_node_id"))
     return pl.concat([source, receiving]).cast(INSTRUCTION_SCHEMA).sort(ROW_ORDER)
 
 
@@ -183,8 +191,6 @@ class WaveFolder:
     backorders: pl.DataFrame  # BACKORDER_SCHEMA: every line's still-open units
     acknowledgements: pl.DataFrame  # fulfillment.intake.ACK_SCHEMA
     intake_summary: pl.DataFrame  # sha256 + INTAKE_SUMMARY_SCHEMA
-    report_md: str
-    report_html: str
 
 
 SUCCESS = "_SUCCESS"
@@ -246,12 +252,6 @@ def publish_folder(outbox: Path, content: WaveFolder) -> OutboxManifest:
     write_file(partial / "backorders.csv", csv_bytes(backorders))
     files.append(OutboxFile(partial / "backorders.csv", "backorders", backorders.height))
     files += _intake_files(partial, content)
-    for name, kind, text in (
-        ("kpi_report.md", "report_md", content.report_md),
-        ("kpi_report.html", "report_html", content.report_html),
-    ):
-        write_file(partial / name, text.encode("utf-8"))
-        files.append(OutboxFile(partial / name, kind))
     write_file(partial / SUCCESS, f"{content.run_id}\n".encode())
     fsync_tree(partial)
     crash_point("outbox.before_rename")
@@ -284,3 +284,50 @@ def clear_partials(outbox: Path) -> list[str]:
         found.append(partial.name.removeprefix(".partial-"))
         shutil.rmtree(partial, ignore_errors=True)
     return found
+
+
+REPORTS = "reports"  # outbox/reports/: the KPI report pages, one pair per run
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where a run's report was written."""
+
+    html: Path
+    markdown: Path
+
+
+def report_files(outbox: Path, stem: str) -> ReportFiles:
+    """The page and the Markdown of ``stem`` (a name that could act as a path is refused)."""
+    if not _RUN_ID.fullmatch(stem):  # the same rule as a run folder's name
+        raise ValueError(f"report name {stem!r} is not a safe file name")
+    folder = outbox / REPORTS
+    return ReportFiles(folder / f"{stem}.html", folder / f"{stem}.md")
+
+
+def publish_report(outbox: Path, stem: str, markdown: str, html: str) -> ReportFiles:
+    """Write a run's report, each file atomically (temp file, fsync, rename): the Markdown
+    first, the page last, so a page that is there is whole and has its Markdown beside it."""
+    files = report_files(outbox, stem)
+    atomic_write_bytes(files.markdown, markdown.encode("utf-8"))
+    crash_point("report.before_page")
+    atomic_write_bytes(files.html, html.encode("utf-8"))
+    return files
+
+
+def has_report(outbox: Path, stem: str) -> bool:
+    return report_files(outbox, stem).html.is_file()
+
+
+def point_latest_report(outbox: Path, stem: str) -> None:
+    """``outbox/reports/LATEST`` names the newest page (``<stem>.html``, written atomically)."""
+    atomic_write_bytes(outbox / REPORTS / LATEST, f"{stem}.html\n".encode())
+
+
+def clear_report_temps(outbox: Path) -> int:
+    """Remove temp files an interrupted report write left (``.<name>.<random>.tmp``)."""
+    folder = outbox / REPORTS
+    found = list(folder.glob(".*.tmp")) if folder.is_dir() else []
+    for temp in found:
+        temp.unlink(missing_ok=True)
+    return len(found)

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 
 
 def node_utilization(nodes: pl.DataFrame, result: AllocationResult) -> pl.DataFrame:
-    """Per node: units and orders shipped against ship capacity (pickups use none)."""
-    shipped = result.allocations.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES))
+    """Per node: units and orders shipped on the wave's day against that day's ship capacity
+    (pickups use none). Fills from supply ship on the day it arrives, against that day's
+    capacity: they are in ``marts.daily_utilization``, not here (else a node would show far
+    above 100 %)."""
+    today = (
+        pl.col("available_at").is_null() if "available_at" in result.allocations.columns else True
+    )
+    shipped = result.allocations.filter(pl.col("fulfillment_method").is_in(SHIPPING_MODES) & today)
     ship = shipped.group_by("node_id").agg(
         pl.col("quantity").sum().alias("units_shipped"),
         pl.col("order_id").n_unique().alias("orders_shipped"),

@@ -1,117 +1,217 @@
-"""Inline SVG bar charts: the HTML report stays one self-contained file (no JS, no network).
+"""Plotly charts of the KPI report: real axes, titles, tooltips, and plotly.js inlined once.
 
-Every label is escaped here, so data (node ids, channels, reasons) can never inject markup.
+Every chart has one unit of measure on its value axis (a share, a count, or money), so a
+share and a rate or an amount never share an axis. Data text (node ids, channels, reasons)
+is escaped before Plotly sees it: Plotly renders a subset of HTML in labels and tooltips.
+The map is a plain scatter of longitude and latitude with equal-aspect axes: Plotly's geo
+and mapbox traces fetch map data from the internet, and the page must render offline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Sequence
 from html import escape
 
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+from plotly.offline import get_plotlyjs
+
 PALETTE = ("#2563eb", "#9ca3af", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed")
-WIDTH = 640
-FONT = "font-family='system-ui, sans-serif' font-size='12'"
+CONFIG = {"displaylogo": False, "responsive": True}
+PLOTLY_MARKER = "<!-- plotly.js -->"  # where the bundle goes; stored pages leave it out
 
-Formatter = Callable[[float], str]
+Series = Sequence[tuple[str, Sequence[float | None]]]
+GRID = {
+    "gridcolor": "#e5e7eb",
+    "zerolinecolor": "#d1d5db",
+    "linecolor": "#9ca3af",
+    "automargin": True,
+}
+# A small white template of our own: Plotly's built-in ones are copied into every figure,
+# which made the figures, not the data, most of the report's time.
+TEMPLATE = go.layout.Template(
+    layout={
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": list(PALETTE),
+        "xaxis": GRID,
+        "yaxis": GRID,
+        "hoverlabel": {"align": "left"},
+    }
+)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.2f}"
+def _figure(*traces: go.BaseTraceType) -> go.Figure:
+    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
 
 
-def _legend(names: Sequence[str], y: float) -> str:
-    parts, x = [], 0.0
-    for i, name in enumerate(names):
-        parts.append(
-            f"<rect x='{x:.1f}' y='{y:.1f}' width='10' height='10' fill='{PALETTE[i % 6]}'/>"
-            f"<text x='{x + 14:.1f}' y='{y + 9:.1f}' {FONT}>{escape(name)}</text>"
+def plotly_script() -> str:
+    """The whole plotly.js bundle as one inline script (no CDN: the page works offline)."""
+    return f"<script>{get_plotlyjs()}</script>"
+
+
+def inline_plotly(page: str) -> str:
+    """A stored page (marker only) made whole again with the bundle in its place."""
+    return page.replace(PLOTLY_MARKER, plotly_script(), 1)
+
+
+class ChartSet:
+    """The page's charts: a placeholder div each, and one script at the end of the page that
+    draws them all once the layout is final (a chart drawn while the page is still being
+    parsed takes the width of a half-built grid)."""
+
+    def __init__(self) -> None:
+        self.figures: list[tuple[str, str]] = []  # (div id, figure JSON)
+
+    def add(self, figure: go.Figure) -> str:
+        div_id = f"chart-{len(self.figures) + 1}"
+        # plotly's JSON escapes <, > and / (\u003c...), so data text cannot close the script
+        self.figures.append((div_id, pio.to_json(figure, validate=False, engine="json")))
+        return f"<div class='chart'><div id='{div_id}' class='plotly-graph-div'></div></div>"
+
+    def script(self) -> str:
+        calls = "".join(f"draw('{div_id}',{figure});" for div_id, figure in self.figures)
+        return (
+            "<script>(function(){var config=" + json.dumps(CONFIG) + ";"
+            "function draw(id,f){Plotly.newPlot(id,f.data,f.layout,config);}"
+            f"{calls}}})();</script>"
         )
-        x += 24 + 7 * len(name)
-    return "".join(parts)
 
 
-def _svg(height: float, title: str, body: str, width: int = WIDTH) -> str:
-    return (
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height:.0f}' "
-        f"width='100%' style='max-width:{width}px' role='img' aria-label='{escape(title)}'>"
-        f"<title>{escape(title)}</title>{body}</svg>"
+def _layout(figure: go.Figure, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
+    figure.update_layout(
+        title={"text": escape(title), "x": 0.01},
+        height=height,
+        margin={"l": 70, "r": 20, "t": 50, "b": 60},
+        legend={"orientation": "h", "y": -0.25},
+        font={"family": "system-ui, sans-serif", "size": 12},
+        xaxis_title=escape(x_title),
+        yaxis_title=escape(y_title),
     )
+    return figure
 
 
-def hbar_chart(
+def _value_axis(figure: go.Figure, share: bool, horizontal: bool) -> None:
+    axis = {"tickformat": ".0%", "range": [0, 1.05]} if share else {"rangemode": "tozero"}
+    if horizontal:
+        figure.update_xaxes(**axis)
+    else:
+        figure.update_yaxes(**axis)
+
+
+def bar_chart(
     title: str,
-    labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None]]],
-    fmt: Formatter = _number,
-    label_width: int = 170,
-    width: int = WIDTH,
-    scale_to: float = 0.0,
-) -> str:
-    """Horizontal grouped bars: one group per label, one bar per series (None = no bar).
+    categories: Sequence[str],
+    series: Series,
+    category_title: str,
+    value_title: str,
+    share: bool = False,
+    horizontal: bool = False,
+    hover: str = ",.2f",
+) -> go.Figure:
+    """Grouped bars, one group per category and one bar per series (None = no bar).
 
-    Bars scale to the largest value, or to ``scale_to`` when larger (1.0 for shares, so a
-    30 % bar never looks full).
+    ``share``: values are fractions, shown on a 0-100 % axis (a 30 % bar never looks full).
     """
-    bar, gap = 14, 10
-    group = bar * len(series) + gap
-    legend = 22 if len(series) > 1 else 0
-    values = [abs(v) for _, vs in series for v in vs if v is not None]
-    top = max(*values, scale_to, 0.0) or 1.0
-    span = width - label_width - 80
-    parts = [_legend([name for name, _ in series], 0)] if legend else []
-    for i, label in enumerate(labels):
-        y0 = legend + i * group
-        parts.append(
-            f"<text x='{label_width - 8}' y='{y0 + group / 2:.1f}' text-anchor='end' "
-            f"dominant-baseline='middle' {FONT}>{escape(str(label))}</text>"
-        )
-        for j, (name, vs) in enumerate(series):
-            value = vs[i]
-            y = y0 + j * bar
-            if value is None:
-                parts.append(
-                    f"<text x='{label_width}' y='{y + 11}' {FONT} fill='#6b7280'>n/a</text>"
-                )
-                continue
-            w = max(span * abs(value) / top, 1.0 if value else 0.0)
-            parts.append(
-                f"<rect x='{label_width}' y='{y}' width='{w:.1f}' height='{bar - 2}' "
-                f"fill='{PALETTE[j % 6]}'><title>{escape(f'{label} — {name}: {fmt(value)}')}"
-                f"</title></rect><text x='{label_width + w + 4:.1f}' y='{y + 11}' {FONT}>"
-                f"{escape(fmt(value))}</text>"
+    labels = [escape(str(c)) for c in categories]
+    fmt = ".1%" if share else hover
+    figure = _figure()
+    for i, (name, values) in enumerate(series):
+        xy = {"x": list(values), "y": labels} if horizontal else {"x": labels, "y": list(values)}
+        value = "x" if horizontal else "y"
+        figure.add_trace(
+            go.Bar(
+                name=escape(name),
+                orientation="h" if horizontal else "v",
+                marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate=f"%{{{'y' if horizontal else 'x'}}}<br>{escape(name)}: "
+                f"%{{{value}:{fmt}}}<extra></extra>",
+                **xy,
             )
-    return _svg(legend + len(labels) * group + 4, title, "".join(parts), width)
+        )
+    x_title, y_title = (
+        (value_title, category_title) if horizontal else (category_title, value_title)
+    )
+    height = max(260, 60 + 28 * len(labels) * max(1, len(series))) if horizontal else 320
+    _layout(figure, title, x_title, y_title, height)
+    figure.update_layout(barmode="group", showlegend=len(series) > 1)
+    _value_axis(figure, share, horizontal)
+    if horizontal:
+        figure.update_yaxes(autorange="reversed", type="category")
+    else:
+        figure.update_xaxes(type="category")
+    return figure
 
 
-def column_chart(
-    title: str,
-    labels: Sequence[str],
-    values: Sequence[float],
-    fmt: Formatter = _number,
-    x_title: str = "",
-    width: int = 480,
-) -> str:
-    """Vertical bars for a distribution (e.g. orders per parcel count, units per delivery day)."""
-    height, base, top_pad = 220, 180, 18
-    n = max(len(labels), 1)
-    slot = (width - 40) / n
-    top = max(values, default=0.0) or 1.0
-    parts = [f"<line x1='20' y1='{base}' x2='{width - 20}' y2='{base}' stroke='#9ca3af'/>"]
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        h = (base - top_pad) * value / top
-        x = 20 + i * slot + slot * 0.15
-        w = slot * 0.7
-        parts.append(
-            f"<rect x='{x:.1f}' y='{base - h:.1f}' width='{w:.1f}' height='{h:.1f}' "
-            f"fill='{PALETTE[0]}'><title>{escape(f'{label}: {fmt(value)}')}</title></rect>"
-            f"<text x='{x + w / 2:.1f}' y='{base - h - 4:.1f}' text-anchor='middle' {FONT}>"
-            f"{escape(fmt(value))}</text>"
-            f"<text x='{x + w / 2:.1f}' y='{base + 16}' text-anchor='middle' {FONT}>"
-            f"{escape(str(label))}</text>"
+def trend_chart(
+    title: str, labels: Sequence[str], values: Sequence[float | None], value_title: str, share: bool
+) -> go.Figure:
+    """One KPI over the last waves (a line with markers; the newest last)."""
+    fmt = ".1%" if share else ",.2f"
+    figure = _figure(
+        go.Scatter(
+            x=[escape(label) for label in labels],
+            y=list(values),
+            mode="lines+markers",
+            line={"color": PALETTE[0]},
+            hovertemplate=f"%{{x}}<br>{escape(value_title)}: %{{y:{fmt}}}<extra></extra>",
         )
-    if x_title:
-        parts.append(
-            f"<text x='{width / 2}' y='{height - 4}' text-anchor='middle' {FONT} "
-            f"fill='#4b5563'>{escape(x_title)}</text>"
+    )
+    _layout(figure, title, "wave", value_title, 300)
+    _value_axis(figure, share, horizontal=False)
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def node_map(nodes: pl.DataFrame, currency: str) -> go.Figure:
+    """Nodes at their coordinates: marker size by units instructed, colour by ship capacity
+    used; DCs as squares, stores as circles. ``nodes``: node_id, name, node_type, latitude,
+    longitude, units, orders, cost, unit_utilization."""
+    top = max([1, *nodes["units"].fill_null(0).to_list()])
+    figure = _figure()
+    for node_type, symbol in (("dc", "square"), ("store", "circle")):
+        first = not figure.data
+        part = nodes.filter(pl.col("node_type") == node_type)
+        if part.is_empty():
+            continue
+        utilization = part["unit_utilization"].fill_null(0.0)
+        figure.add_trace(
+            go.Scatter(
+                x=part["longitude"].to_list(),
+                y=part["latitude"].to_list(),
+                mode="markers",
+                name=f"{node_type.upper() if node_type == 'dc' else node_type}s",
+                marker={
+                    "symbol": symbol,
+                    "size": [8 + 30 * (u / top) ** 0.5 for u in part["units"]],
+                    "color": utilization.to_list(),
+                    "cmin": 0.0,
+                    "cmax": 1.0,
+                    "colorscale": "YlOrRd",
+                    "line": {"color": "#334155", "width": 1},
+                    "showscale": first,
+                    "colorbar": {"title": {"text": "ship capacity used"}, "tickformat": ".0%"},
+                },
+                customdata=[
+                    [
+                        escape(str(r["node_id"])),
+                        escape(str(r["name"] or "")),
+                        r["units"],
+                        r["orders"],
+                        r["cost"],
+                        u,
+                    ]
+                    for r, u in zip(part.iter_rows(named=True), utilization, strict=True)
+                ],  # fmt: skip
+                hovertemplate="<b>%{customdata[0]}</b> %{customdata[1]}<br>"
+                "units instructed: %{customdata[2]:,}<br>orders: %{customdata[3]:,}<br>"
+                f"cost: %{{customdata[4]:,.2f}} {escape(currency)}<br>"
+                "ship capacity used: %{customdata[5]:.1%}<extra></extra>",
+            )
         )
-    return _svg(height, title, "".join(parts), width)
+    _layout(figure, "Nodes: size = units instructed, colour = ship capacity used",
+            "longitude (°)", "latitude (°)", 520)  # fmt: skip
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    return figure

@@ -204,8 +204,11 @@ def show_asset_graph(page, url: str, names: set[str]) -> None:
         _graph_menu(page, "Collapse all groups")
 
 
-def launch_job_from_launchpad(page, url: str, job: str) -> str:
-    """Jobs → <job> → Materialize all ▾ → Open launchpad → Materialize; returns the run id.
+LAUNCH_BUTTON = re.compile(r"^\s*(Materialize|Launch run)\s*$")
+
+
+def open_launchpad(page, url: str, job: str):
+    """Jobs → <job> → Materialize all ▾ → Open launchpad; returns the dialog.
 
     Dagster 1.13 shows asset jobs as an asset graph: the launchpad is the dialog behind the
     arrow next to "Materialize all"; its launch button reads "Materialize" ("Launch run" for
@@ -222,13 +225,48 @@ def launch_job_from_launchpad(page, url: str, job: str) -> str:
     page.get_by_role("menuitem", name="Open launchpad").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text(re.compile(r"^Launchpad")).first.wait_for()
-    launch = dialog.locator("button", has_text=re.compile(r"^\s*(Materialize|Launch run)\s*$"))
+    return dialog
+
+
+def type_config(dialog, page, text: str) -> None:
+    """Replace the launchpad's config text, as a planner would: click the editor, select all,
+    type (inserted as one edit, so the editor's autocomplete does not add to it)."""
+    editor = dialog.locator(".CodeMirror").first
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)
+
+
+def launch_is_refused(page, dialog, message: str, timeout_ms: float = 60_000) -> str:
+    """Click Launch and wait for the refusal naming ``message`` (Dagster's schema has no
+    ranges, so the launchpad's own check passes; the code location checks the values when it
+    plans the run, before any step, and the UI shows its error). The page's text."""
+    dialog.locator("button", has_text=LAUNCH_BUTTON).click()
+    try:
+        page.get_by_text(message, exact=False).first.wait_for(timeout=timeout_ms)
+    except Exception as error:
+        page.screenshot(path="/tmp/launchpad_failure.png")
+        raise AssertionError(
+            f"no {message!r} after Launch: {page.inner_text('body')[:3000]}"
+        ) from error
+    return page.inner_text("body")
+
+
+def launch(page, dialog) -> str:
+    """Click the launchpad's Launch once the config is valid; returns the run id."""
+    button = dialog.locator("button", has_text=LAUNCH_BUTTON)
     try:  # the launchpad validates the config first; a run that cannot start stays disabled
-        expect(launch).to_be_enabled(timeout=30_000)
+        expect(button).to_be_enabled(timeout=30_000)
     except AssertionError as error:
         raise AssertionError(f"launchpad cannot launch: {dialog.inner_text()[:2000]}") from error
-    launch.click()
+    button.click()
     page.wait_for_url(RUN_URL)
     match = RUN_URL.search(page.url)
     assert match, page.url
     return match.group(1)
+
+
+def launch_job_from_launchpad(page, url: str, job: str) -> str:
+    """The job with its default config (preset daily_wave), from the launchpad; its run id."""
+    return launch(page, open_launchpad(page, url, job))

@@ -158,8 +158,6 @@ def test_a_real_outbox_for_a_node_called_con(hand_plan, tmp_path: Path) -> None:
             backorders=plan.backorders,
             acknowledgements=acks,
             intake_summary=summary,
-            report_md="# report",
-            report_html="<html></html>",
         ),
     )
     folder = tmp_path / RUN

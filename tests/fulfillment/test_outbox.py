@@ -23,8 +23,12 @@ from fulfillment.outbox import (
     WaveFolder,
     cancel_rows,
     clear_partials,
+    clear_report_temps,
+    has_report,
     instruction_rows,
+    point_latest_report,
     publish_folder,
+    publish_report,
 )
 from optimizers.types import AllocationResult
 
@@ -40,8 +44,6 @@ def publish(
     result: AllocationResult,
     products: pl.DataFrame,
     run_id: str = RUN,
-    md: str = "# report",
-    html: str = "<html>r</html>",
 ) -> OutboxManifest:
     """A wave's folder for a plan, as the outbox asset writes it."""
     return publish_folder(
@@ -52,8 +54,6 @@ def publish(
             backorders=result.backorders,
             acknowledgements=pl.DataFrame(schema=ACK_SCHEMA),
             intake_summary=pl.DataFrame(schema={"sha256": pl.String, **INTAKE_SUMMARY_SCHEMA}),
-            report_md=md,
-            report_html=html,
         ),
     )
 
@@ -77,8 +77,18 @@ def test_one_file_pair_per_node_with_the_documented_columns(hand_plan, tmp_path:
     assert manifest.rows_by_node() == {"DC1": 3, "S1": 1, "S2": 2}
     assert manifest.as_metadata()["instruction_rows"] == 6
     backorders = pl.read_csv(tmp_path / RUN / "backorders.csv")
-    assert backorders.columns == ["order_id", "line_no", "sku", "quantity", "reason", "expected_at"]
-    assert backorders.rows() == [("O3", 1, "B", 1, "no_stock", None)]
+    assert backorders.columns == [
+        "order_id",
+        "line_no",
+        "sku",
+        "quantity",
+        "reason",
+        "expected_at",
+        "cheapest_node_id",
+        "fill_cost",
+        "penalty",
+    ]
+    assert backorders.rows() == [("O3", 1, "B", 1, "no_stock", None, None, None, None)]
 
 
 def test_pickup_store_receives_the_ship_to_store_parcel(hand_plan, tmp_path: Path) -> None:
@@ -288,11 +298,37 @@ def test_deterministic_bytes_and_a_rewrite_replaces_the_whole_folder(hand_plan, 
     assert not (folder / "S1.csv").exists()
 
 
-def test_reports_and_unsafe_run_ids(hand_plan, tmp_path: Path) -> None:
+def test_the_wave_folder_holds_partner_files_only_and_unsafe_run_ids(hand_plan, tmp_path):
     manifest = publish(tmp_path, hand_plan.result, hand_plan.products)
-    assert (tmp_path / RUN / "kpi_report.md").read_text() == "# report"
-    assert (tmp_path / RUN / "kpi_report.html").read_text() == "<html>r</html>"
-    assert {"report_md", "report_html"} <= {f.kind for f in manifest.files}
+    top = sorted(p.name for p in (tmp_path / RUN).iterdir())
+    assert top == ["_SUCCESS", "backorders.csv", "instructions", "intake"]  # no report
+    assert not {f.kind for f in manifest.files} - {
+        "instructions_csv",
+        "instructions_parquet",
+        "backorders",
+        "intake",
+        "intake_summary",
+    }
     for bad in ("../x", "a/b", ".hidden", ""):
         with pytest.raises(ValueError, match="safe folder name"):
             publish(tmp_path, hand_plan.result, hand_plan.products, run_id=bad)
+
+
+def test_report_pages_are_written_whole_and_latest_names_the_newest(tmp_path: Path) -> None:
+    first = publish_report(tmp_path, "2025-03-03_wave1_aaaa1111", "# one", "<html>1</html>")
+    assert first.html == tmp_path / "reports" / "2025-03-03_wave1_aaaa1111.html"
+    assert first.markdown.read_text() == "# one" and first.html.read_text() == "<html>1</html>"
+    point_latest_report(tmp_path, "2025-03-03_wave1_aaaa1111")
+    publish_report(tmp_path, "2025-03-03_whatif_bbbb2222", "# two", "<html>2</html>")
+    point_latest_report(tmp_path, "2025-03-03_whatif_bbbb2222")
+    assert (tmp_path / "reports" / "LATEST").read_text() == "2025-03-03_whatif_bbbb2222.html\n"
+    assert has_report(tmp_path, "2025-03-03_wave1_aaaa1111")
+    assert not has_report(tmp_path, "2025-03-03_wave2_cccc3333")
+    (tmp_path / "reports" / ".x.html.123.tmp").write_text("half")  # a killed write's temp
+    assert clear_report_temps(tmp_path) == 1
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "2025-03-03_wave1_aaaa1111.html", "2025-03-03_wave1_aaaa1111.md",
+        "2025-03-03_whatif_bbbb2222.html", "2025-03-03_whatif_bbbb2222.md", "LATEST",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="safe file name"):
+        publish_report(tmp_path, "../escape", "#", "<html></html>")

@@ -4,7 +4,9 @@ then the next wave: whole or nothing, nothing lost, and the error names the real
 A deployment with one published wave and the next wave's partner files is copied for every
 crash point (``contracts.faults.POINTS``); the second wave runs in a child process that kills
 itself there, then a third wave runs normally. Whatever the point, afterwards: every published
-wave has a complete folder and no half folder is left, LATEST names the newest wave, the line
+wave has a complete folder and no half folder is left, LATEST names the newest wave, every
+wave has its whole KPI report page in outbox/reports (a wave killed before its report gets it
+from the next run) and reports/LATEST names the newest page, the line
 identity holds, no line is instructed twice, no stock is promised twice, every shipment in
 the inbox was applied exactly once, and the killed Dagster run is marked failed.
 """
@@ -82,6 +84,9 @@ def _published(root: Path) -> list[str]:
     return runs["run_id"].to_list()
 
 
+# the report's pages are written after the marts: killed between its Markdown and its page
+
+
 @pytest.mark.parametrize("point", POINTS)
 def test_a_wave_killed_anywhere_is_whole_or_absent(base, tmp_path, point):
     root = tmp_path / "d"
@@ -128,10 +133,18 @@ def _recovers_whole(root: Path) -> None:
     assert waves[-1] == summary["run_id"] and waves[: len(after_fault)] == after_fault
     outbox = root / "outbox"
     assert not list(outbox.glob(".partial-*"))
-    folders = {p.name for p in outbox.iterdir() if p.is_dir()}
+    folders = {p.name for p in outbox.iterdir() if p.is_dir()} - {"reports"}
     assert folders == set(waves)  # no folder of a wave that did not commit, none missing
+    assert not [p for p in outbox.glob("*/kpi_report.*")]  # the report is no partner file
     assert all((outbox / w / "_SUCCESS").is_file() for w in waves)
     assert (outbox / "LATEST").read_text().strip() == waves[-1]
+    pages = dict(check.query(warehouse, "SELECT run_id, page FROM marts.reports").iter_rows())
+    assert set(waves) <= set(pages), "a published wave without its report"
+    reports = outbox / "reports"
+    for wave in waves:
+        page = (reports / f"{pages[wave]}.html").read_text()
+        assert page.rstrip().endswith("</html>") and (reports / f"{pages[wave]}.md").is_file()
+    assert (reports / "LATEST").read_text().strip() == f"{pages[waves[-1]]}.html"
     assert check.identity_breaks(warehouse).is_empty()
     assert check.over_instructed(warehouse, outbox).is_empty()
     assert check.over_promised(warehouse).is_empty()
