@@ -3,8 +3,9 @@
 ``AllocationConfig`` *is* ``optimizers.settings.AllocationSettings`` (same fields, defaults,
 ranges and descriptions) made a ``dg.Config``; ``BenefitConfig`` is
 ``reporting.benefits.BenefitAssumptions`` plus the limits of the counterfactual re-solves. The
-launchpad documents every field and no mirror is kept by hand. The plan settings the benefit
-re-solves start from are the wave's own, read from ``plan.runs``.
+launchpad documents every field and no mirror is kept by hand. The benefit re-solves use the
+wave's own settings, read from ``plan.runs``: one settings source (``pipelines.presets`` maps
+the job's config onto both).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class AllocationConfig(dg.Config, AllocationSettings):
     """How the wave trades money against speed, which capabilities are on, and whether it is
     published or only a what-if."""
 
+    preset: str = Field(
+        default="daily_wave",
+        description="The named preset these settings started from (pipelines.presets), "
+        "recorded with the run.",
+    )
     publish: bool = Field(
         default=True,
         description="Publish the wave (instructions to the nodes, line states, commitments). "
@@ -50,15 +56,9 @@ class AllocationConfig(dg.Config, AllocationSettings):
 
 
 class BenefitConfig(dg.Config, BenefitAssumptions):
-    """Assumptions behind the benefit estimates (analysts change these, not code), and how
-    long each counterfactual re-solve may take."""
-
-    time_limit_s: float = Field(
-        20.0, gt=0, description="Time limit of each counterfactual re-solve (they are estimates)."
-    )
-    mip_gap: float = Field(
-        0.01, ge=0, le=1, description="Relative gap at which a counterfactual re-solve may stop."
-    )
+    """Assumptions behind the benefit estimates (analysts change these, not code). The
+    counterfactual re-solves use the wave's own settings, so the UI and the CLI estimate the
+    same wave the same way."""
 
     def assumptions(self) -> BenefitAssumptions:
         """The assumptions alone, as the benefit marts read them."""

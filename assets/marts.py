@@ -4,12 +4,12 @@ import dagster as dg
 import polars as pl
 
 from assets.config import BenefitConfig
+from assets.metadata import money, table
 from assets.resources import WarehouseResource
 from contracts.tables import STAGING_SCHEMAS
 from contracts.vocabulary import PlanMethod
 from reporting.benefits import benefit_scenarios, return_figure_table
 from reporting.margins import line_margins
-from reporting.markdown import markdown_table
 from reporting.measures import planned_lines
 from reporting.returns import FIGURES
 from warehouse.book import wave_inputs_of
@@ -39,8 +39,8 @@ def margin_mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": margins.height,
-            "gross_margin": float(margins["gross_margin"].sum()),
-            "by_channel": dg.MetadataValue.md(markdown_table(by_channel)),
+            "gross_margin": money(float(margins["gross_margin"].sum())),
+            "by_channel": table(by_channel),
         }
     )
 
@@ -64,9 +64,7 @@ def benefit_estimates(
         staged = load_inputs(con)
         plan = load_plan(con, run_id, PlanMethod.OPTIMIZER)
         inputs = wave_inputs_of(con, run_id, staged, planned_lines(staged.orders, plan))
-        settings = load_settings(con, run_id).with_(
-            time_limit_s=config.time_limit_s, mip_gap=config.mip_gap
-        )
+        settings = load_settings(con, run_id)
         returns = load_staging(con, "returns").select(list(STAGING_SCHEMAS["returns"]))
     assumptions = config.assumptions()
     benefits = benefit_scenarios(
@@ -77,13 +75,16 @@ def benefit_estimates(
     figures = return_figure_table(benefits, assumptions).with_columns(pl.selectors.float().round(4))
     figure_columns = [c for f in FIGURES for c in (f, f"{f}_source")]
     shown = benefits.select(pl.exclude("assumptions", "returned_units", *figure_columns))
+    headline = {
+        f"{row['capability']}_incremental_gross_margin": money(row["incremental_gross_margin"])
+        for row in benefits.iter_rows(named=True)
+    }
     return dg.MaterializeResult(
         metadata={
+            **headline,
             "dagster/row_count": benefits.height,
-            "estimates": dg.MetadataValue.md(
-                markdown_table(shown.with_columns(pl.selectors.float().round(2)))
-            ),
-            "return_figures": dg.MetadataValue.md(markdown_table(figures)),
+            "estimates": table(shown),
+            "return_figures": table(figures, digits=4),
             "return_figures_from_data": dg.MetadataValue.json(
                 dict(zip(figures["figure"], figures["source"] == "data", strict=True))
             ),

@@ -1,17 +1,61 @@
-"""Allocation waves: a schedule (stopped by default) and a sensor on the partner inbox."""
+"""Allocation waves: a schedule (stopped by default) and a sensor on the partner inbox.
+
+Both launch the job with a preset and the deployment's time zone (``OMNIROUTE_TIMEZONE``,
+default UTC: the schedule's clock and the waves' business day), so a tuned wave runs the same
+from the UI, the CLI, the schedule and the sensor.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
-from assets.resources import InboxResource
+from assets.resources import InboxResource, WarehouseResource
 from contracts.inbox import InboxRules, inbox_entries
+from pipelines.presets import DEFAULT_PRESET, PRESETS
+from warehouse.figures import ingested_hashes
 
 ALLOCATION_JOB = "allocation_job"
+WAVE_HOURS = "0 6,10,14,18 * * *"
+
+
+@dataclass(frozen=True)
+class WaveAutomation:
+    """The schedule's and the sensor's settings, from the environment, checked at load."""
+
+    timezone: str = "UTC"
+    schedule_preset: str = DEFAULT_PRESET
+    sensor_preset: str = DEFAULT_PRESET
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"OMNIROUTE_TIMEZONE {self.timezone!r} is not an IANA zone") from error
+        for name, preset in (("SCHEDULE", self.schedule_preset), ("SENSOR", self.sensor_preset)):
+            if preset not in PRESETS:
+                raise ValueError(
+                    f"OMNIROUTE_{name}_PRESET {preset!r} is not a preset: {', '.join(PRESETS)}"
+                )
+
+    @classmethod
+    def from_env(cls) -> WaveAutomation:
+        return cls(
+            timezone=os.environ.get("OMNIROUTE_TIMEZONE") or "UTC",
+            schedule_preset=os.environ.get("OMNIROUTE_SCHEDULE_PRESET") or DEFAULT_PRESET,
+            sensor_preset=os.environ.get("OMNIROUTE_SENSOR_PRESET") or DEFAULT_PRESET,
+        )
+
+    def run_config(self, preset: str) -> dict[str, Any]:
+        """The job config of an automated wave: the preset, business day in this zone."""
+        return {"preset": preset, "business_timezone": self.timezone}
 
 
 def inbox_fingerprints(
@@ -50,17 +94,32 @@ def new_or_changed(current: dict[str, list], seen: dict[str, list]) -> list[tupl
     )
 
 
+def _first_cursor(current: dict[str, list], warehouse: Path) -> dict[str, list]:
+    """A sensor turned on for the first time: the files the warehouse already ingested are
+    old, not new (else every old file would launch a wave)."""
+    taken = ingested_hashes(warehouse)
+    return {name: entry for name, entry in current.items() if entry[2] in taken}
+
+
 @dg.sensor(
     job_name=ALLOCATION_JOB,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests an allocation run when new or changed partner files land in the inbox.",
+    description="Requests an allocation run when new or changed partner files land in the "
+    "inbox (files the warehouse already ingested do not count), with OMNIROUTE_SENSOR_PRESET.",
 )
-def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> dg.SensorResult:
+def inbox_sensor(
+    context: dg.SensorEvaluationContext, inbox: InboxResource, warehouse: WarehouseResource
+) -> dg.SensorResult:
     """Cursor = the files seen (name, size, mtime, hash); run_key = the new files' name+hash."""
-    seen = json.loads(context.cursor) if context.cursor else {}
     rules = inbox.rules()
+    seen = json.loads(context.cursor) if context.cursor else {}
     current = inbox_fingerprints(Path(inbox.path), seen, rules)
+    if not context.cursor:
+        try:
+            seen = _first_cursor(current, Path(warehouse.path))
+        except Exception as error:  # a run holds the file (duckdb.IOException): next tick
+            return dg.SensorResult(skip_reason=f"Warehouse busy, cannot tell old files: {error}")
     arrived = new_or_changed(current, seen)
     if not arrived:
         return dg.SensorResult(
@@ -74,15 +133,31 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox: InboxResource) -> d
     run_key = hashlib.sha256(json.dumps(arrived).encode()).hexdigest()[:16]
     names = ", ".join(name for name, _ in arrived)
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, tags={"omniroute/new_files": names[:1000]})],
+        run_requests=[
+            dg.RunRequest(
+                run_key=run_key,
+                run_config=AUTOMATION.run_config(AUTOMATION.sensor_preset),
+                tags={
+                    "omniroute/new_files": names[:1000],
+                    "omniroute/preset": AUTOMATION.sensor_preset,
+                },
+            )
+        ],
         cursor=json.dumps(current),
     )
 
 
+AUTOMATION = WaveAutomation.from_env()
+
 allocation_wave_schedule = dg.ScheduleDefinition(
     name="allocation_wave_schedule",
     job_name=ALLOCATION_JOB,
-    cron_schedule="0 6,10,14,18 * * *",
+    cron_schedule=WAVE_HOURS,
+    execution_timezone=AUTOMATION.timezone,
+    run_config=AUTOMATION.run_config(AUTOMATION.schedule_preset),
+    tags={"omniroute/preset": AUTOMATION.schedule_preset},
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Allocation waves at 06:00, 10:00, 14:00 and 18:00 (turn on in the UI).",
+    description=f"Allocation waves at 06:00, 10:00, 14:00 and 18:00 {AUTOMATION.timezone} "
+    f"with preset {AUTOMATION.schedule_preset} (OMNIROUTE_TIMEZONE, OMNIROUTE_SCHEDULE_PRESET; "
+    "turn on in the UI).",
 )

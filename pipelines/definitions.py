@@ -8,6 +8,7 @@ import assets
 from assets.resources import InboxResource, OutboxResource, WarehouseResource
 from pipelines.automation import ALLOCATION_JOB, allocation_wave_schedule, inbox_sensor
 from pipelines.paths import ProjectPaths
+from pipelines.presets import WAVE_CONFIG
 from pipelines.runs import dead_run_sensor
 
 
@@ -21,6 +22,7 @@ def build_definitions(paths: ProjectPaths) -> dg.Definitions:
         description="Inbox to outbox: ingest, validate, allocate, instruct, report.",
         # One process: DuckDB takes one writer; assets run in order inside one run.
         executor_def=dg.in_process_executor,
+        config=WAVE_CONFIG,  # one settings source for every asset, checked before any step
     )
     return dg.Definitions(
         assets=all_assets,

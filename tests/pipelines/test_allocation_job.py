@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.resources import InboxResource
+from assets.resources import InboxResource, WarehouseResource
 from pipelines.automation import ALLOCATION_JOB, inbox_sensor
 from pipelines.definitions import build_definitions
 from pipelines.paths import ProjectPaths
@@ -38,12 +38,7 @@ def _deployment(root: Path, inbox: Path) -> ProjectPaths:
 
 def _waves(paths: ProjectPaths, count: int) -> list[dg.ExecuteInProcessResult]:
     job = build_definitions(paths).resolve_job_def(ALLOCATION_JOB)
-    run_config = {
-        "ops": {
-            "allocation_plan": {"config": SETTINGS},
-            "benefit_estimates": {"config": {"time_limit_s": SETTINGS["time_limit_s"]}},
-        }
-    }
+    run_config = SETTINGS  # the job's config: a preset (daily_wave) and fields over it
     with dg.DagsterInstance.ephemeral() as instance:
         return [
             job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
@@ -89,9 +84,10 @@ def test_outbox_honours_the_inputs_by_an_independent_check(two_runs, inbox_frame
         ).fetchall()[0][0]
     day = wave_at.astimezone(UTC).date()
     assert check_outbox(inbox_frames, run_dir, SETTINGS["max_parcels_per_order"], day) == []
-    assert (run_dir / "kpi_report.md").read_text().startswith("# Allocation report")
-    html = (run_dir / "kpi_report.html").read_text()
-    assert "<svg" in html and "http" not in html.split("</style>")[0]
+    assert not list(run_dir.glob("kpi_report.*"))  # the folder is for partners
+    (page,) = (paths.outbox / "reports").glob(f"*_{results[0].run_id[:8]}.html")
+    assert page.with_suffix(".md").read_text().startswith("# Wave ")
+    assert "Plotly.newPlot" in page.read_text()
     # The rerun found nothing new: a complete folder with no instruction for anyone.
     rerun = paths.outbox / results[1].run_id
     assert (rerun / "_SUCCESS").is_file() and not (rerun / "instructions").exists()
@@ -142,7 +138,10 @@ def _plan(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
 def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):
     inbox = tmp_path / "inbox"
     write_inbox(inbox_frames, inbox, "csv")
-    resources = {"inbox": InboxResource(path=str(inbox))}
+    resources = {
+        "inbox": InboxResource(path=str(inbox)),
+        "warehouse": WarehouseResource(path=str(tmp_path / "none_yet.duckdb")),
+    }
 
     def tick(cursor: str | None):
         context = dg.build_sensor_context(cursor=cursor, resources=resources)
@@ -150,6 +149,7 @@ def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):
 
     first = tick(None)
     assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, ALLOCATION_JOB)
+    assert first.run_requests[0].run_config == {"preset": "daily_wave", "business_timezone": "UTC"}
     again = tick(first.cursor)
     assert again.run_requests == [] and again.skip_reason
     (inbox / "orders_late_wave.csv").write_text(
@@ -161,13 +161,36 @@ def test_inbox_sensor_requests_a_run_once_per_new_file(tmp_path, inbox_frames):
     assert "orders_late_wave.csv" in third.run_requests[0].tags["omniroute/new_files"]
 
 
+def test_a_sensor_turned_on_after_waves_ran_counts_only_files_not_yet_ingested(two_runs):
+    """The first tick has no cursor: the warehouse's ledger says which files are old."""
+    paths, _ = two_runs
+    resources = {
+        "inbox": InboxResource(path=str(paths.inbox), quiet_seconds=0),
+        "warehouse": WarehouseResource(path=str(paths.warehouse)),
+    }
+    first = inbox_sensor(dg.build_sensor_context(cursor=None, resources=resources))
+    assert first.run_requests == [] and "No new partner files" in (
+        first.skip_reason.skip_message or ""
+    )
+    late = paths.inbox / "orders_late_wave.csv"
+    late.write_text((paths.inbox / "orders_web.csv").read_text(encoding="utf-8") + "\n")
+    try:
+        fresh = inbox_sensor(dg.build_sensor_context(cursor=None, resources=resources))
+        assert [r.tags["omniroute/new_files"] for r in fresh.run_requests] == [late.name]
+    finally:
+        late.unlink()
+
+
 def test_inbox_sensor_waits_for_a_file_still_being_written(tmp_path, inbox_frames):
     inbox = tmp_path / "inbox"
     write_inbox(inbox_frames, inbox, "csv")
     past = time.time() - 60
     for path in inbox.iterdir():
         os.utime(path, (past, past))
-    resources = {"inbox": InboxResource(path=str(inbox), quiet_seconds=30)}
+    resources = {
+        "inbox": InboxResource(path=str(inbox), quiet_seconds=30),
+        "warehouse": WarehouseResource(path=str(tmp_path / "none_yet.duckdb")),
+    }
 
     def tick(cursor: str | None):
         return inbox_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
