@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated
+
+import typer
 
 from samples.day import WAVE_HOURS, day_waves, write_day
 from samples.generator import generate_inbox
@@ -15,41 +18,70 @@ from samples.next_wave import next_wave_inbox, write_next_wave
 DEFAULT_ORDERS = 1500
 
 
-def add_parser(commands: Any) -> None:
-    parser = commands.add_parser("sample", help="write a deterministic sample inbox")
-    parser.add_argument("--out", type=Path, required=True, help="folder to write into")
-    parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--format", choices=["csv", "parquet"], default="csv")
-    parser.add_argument("--stores", type=int, default=40)
-    parser.add_argument("--dcs", type=int, default=4)
-    parser.add_argument("--skus", type=int, default=300)
-    parser.add_argument(
-        "--next-wave",
-        action="store_true",
-        help="write the next wave's files instead: new orders (--orders, default 300), "
-        "shipments, a rejection, a cancellation and an amendment, from --inbox and the last "
-        "wave in --outbox",
-    )
-    parser.add_argument(
-        "--day",
-        action="store_true",
-        help="write a business day of four waves instead: OUT/wave1 (the sample inbox) to "
-        "OUT/wave4, each later wave with the orders placed since the last (at --orders per "
-        "24 h), a supply amendment and a stock count of arrived supply, and OUT/waveN.json "
-        "with its wave_at",
-    )
-    parser.add_argument("--inbox", type=Path, help="with --next-wave: the inbox of the waves")
-    parser.add_argument("--outbox", type=Path, help="with --next-wave: the outbox of the waves")
-    parser.add_argument("--wave", type=int, default=2, help="with --next-wave: its number")
-    parser.set_defaults(handler=handle)
+class FileFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
 
 
-def handle(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class SampleArgs:
+    out: Path
+    orders: int
+    seed: int
+    format: str
+    stores: int
+    dcs: int
+    skus: int
+    inbox: Path | None
+    outbox: Path | None
+    wave: int
+
+
+HELP = """Write a deterministic sample inbox (partner files) to a folder.
+
+The same seed gives the same files. With --next-wave, the next wave's files from a published
+wave; with --day, a business day of four waves.
+"""
+
+
+def sample(
+    out: Annotated[Path, typer.Option(help="Folder to write into.")],
+    orders: Annotated[int, typer.Option(help="Orders to generate.")] = DEFAULT_ORDERS,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+    file_format: Annotated[
+        FileFormat, typer.Option("--format", help="File format of the partner files.")
+    ] = FileFormat.CSV,
+    stores: Annotated[int, typer.Option(help="Stores.")] = 40,
+    dcs: Annotated[int, typer.Option(help="Distribution centres.")] = 4,
+    skus: Annotated[int, typer.Option(help="SKUs.")] = 300,
+    next_wave: Annotated[
+        bool,
+        typer.Option(
+            help="Write the next wave's files instead: new orders (--orders, default 300), "
+            "shipments, a rejection, a cancellation and an amendment, from --inbox and the "
+            "last wave in --outbox."
+        ),
+    ] = False,
+    day: Annotated[
+        bool,
+        typer.Option(
+            help="Write a business day of four waves instead: OUT/wave1 (the sample inbox) to "
+            "OUT/wave4, each later wave with the orders placed since the last (at --orders per "
+            "24 h), a supply amendment and a stock count of arrived supply, and OUT/waveN.json "
+            "with its wave_at."
+        ),
+    ] = False,
+    inbox: Annotated[Path | None, typer.Option(help="With --next-wave: the waves' inbox.")] = None,
+    outbox: Annotated[
+        Path | None, typer.Option(help="With --next-wave: the waves' outbox.")
+    ] = None,
+    wave: Annotated[int, typer.Option(help="With --next-wave: its number.")] = 2,
+) -> int:
     """Exit 0 written, 2 for impossible sizes or missing folders."""
-    if args.next_wave:
+    args = SampleArgs(out, orders, seed, file_format.value, stores, dcs, skus, inbox, outbox, wave)
+    if next_wave:
         return _next_wave(args)
-    if args.day:
+    if day:
         return _day(args)
     try:
         frames = generate_inbox(orders=args.orders, seed=args.seed, **_sizes(args))
@@ -64,11 +96,11 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sizes(args: argparse.Namespace) -> dict[str, int]:
+def _sizes(args: SampleArgs) -> dict[str, int]:
     return {"stores": args.stores, "dcs": args.dcs, "skus": args.skus}
 
 
-def _next_wave(args: argparse.Namespace) -> int:
+def _next_wave(args: SampleArgs) -> int:
     inbox, outbox = args.inbox, args.outbox
     if inbox is None or outbox is None or not inbox.is_dir() or not (outbox / "LATEST").is_file():
         print(
@@ -86,7 +118,7 @@ def _next_wave(args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(args: argparse.Namespace) -> int:
+def _day(args: SampleArgs) -> int:
     try:
         waves = day_waves(orders=args.orders, seed=args.seed, **_sizes(args))
     except ValueError as error:

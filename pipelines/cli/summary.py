@@ -8,9 +8,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from contracts.vocabulary import FileStatus, PlanMethod
+from fulfillment.outbox import REPORTS
 from warehouse.connection import open_warehouse
+from warehouse.figures import run_kpis
 from warehouse.summary import intake_summary, plan_summary, planned_lines
+
+# The KPIs (marts.kpis) the summary shows beside the plan's own figures.
+SUMMARY_KPIS = (
+    "orders",
+    "orders_served",
+    "units_ordered",
+    "fill_rate_units",
+    "fill_rate_lines",
+    "fill_rate_orders",
+    "on_time_rate",
+    "backordered_units.uneconomic",
+)
 
 
 @dataclass
@@ -24,13 +41,25 @@ class RunSummary:
     seconds: float
     inbox: str
     warehouse: str
+    preset: str | None = None
     outbox: str | None = None
+    report: str | None = None  # the KPI report page (outbox/reports/), once written
     objective: float | None = None
     best_bound: float | None = None
     gap: float | None = None
     plan_cost: float | None = None
+    requested_gap: float | None = None
+    gap_missed: bool | None = None  # the solve stopped above the requested gap
     baseline_objective: float | None = None
     baseline_cost: float | None = None
+    savings: float | None = None  # baseline objective - objective
+    savings_pct: float | None = None
+    fill_rate_units: float | None = None  # shares in [0, 1] of the lines this wave planned
+    fill_rate_lines: float | None = None
+    fill_rate_orders: float | None = None
+    on_time_rate: float | None = None
+    baseline_units_allocated: int | None = None
+    units_uneconomic: int | None = None  # backordered: filling costs more than the penalty
     allocation_seconds: float | None = None
     solver: str | None = None
     solver_status: str | None = None
@@ -64,6 +93,7 @@ def add_warehouse_figures(
         intake = intake_summary(con, summary.run_id)
         plans = plan_summary(con, summary.run_id)
         lines = planned_lines(con, summary.run_id)
+        kpis = run_kpis(con, summary.run_id)
     summary.files = intake.files
     summary.staging_rows = intake.staging_rows
     summary.quarantined_rows = intake.quarantined_rows
@@ -92,6 +122,24 @@ def add_warehouse_figures(
     summary.feedback = json.loads(plan["feedback"]) if plan["feedback"] else {}
     if plan["published_at"] is not None:
         summary.outbox = str(outbox / summary.run_id)
+    _add_judgement(summary, kpis, baseline)
+    pages = sorted((outbox / REPORTS).glob(f"*_{summary.run_id[:8]}.html"))
+    summary.report = str(pages[-1]) if pages else None
+
+
+def _add_judgement(summary: RunSummary, kpis: dict[str, float], baseline: dict[str, Any]) -> None:
+    """Fill and on-time rates, savings, and whether the requested gap was reached."""
+    for name in ("fill_rate_units", "fill_rate_lines", "fill_rate_orders", "on_time_rate"):
+        setattr(summary, name, kpis.get(name))
+    summary.units_uneconomic = int(kpis.get("backordered_units.uneconomic", 0))
+    if summary.baseline_objective and summary.objective is not None:
+        summary.savings = summary.baseline_objective - summary.objective
+        summary.savings_pct = 100 * summary.savings / summary.baseline_objective
+    if baseline.get("objective_terms"):
+        terms = json.loads(baseline["objective_terms"])
+        summary.baseline_units_allocated = int(terms.get("units_allocated", 0))
+    if summary.requested_gap is not None:
+        summary.gap_missed = summary.gap is None or summary.gap > summary.requested_gap + 1e-9
 
 
 def print_summary(summary: RunSummary, as_json: bool, figures: bool = True) -> None:
@@ -101,66 +149,118 @@ def print_summary(summary: RunSummary, as_json: bool, figures: bool = True) -> N
     if as_json:
         print(json.dumps(summary.__dict__, indent=2, default=str))
         return
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    if not out.is_terminal:  # a file or a pipe: full names, no 80-column cut
+        out.width = 160
     if summary.run_id is not None:
-        print(f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f} s")
+        style = "bold green" if summary.status == "success" else "bold red"
+        preset = f" (preset {summary.preset})" if summary.preset else ""
+        out.print(
+            f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f} s{preset}",
+            style=style,
+            markup=False,
+        )
     if figures:
-        _print_figures(summary)
+        _print_figures(out, summary)
     if summary.status != "success":
         print(f"omniroute run: {summary.error or summary.status}", file=sys.stderr)
 
 
-def _print_figures(summary: RunSummary) -> None:
-    print(f"inbox {summary.inbox} -> warehouse {summary.warehouse}")
+def _print_figures(out: Console, summary: RunSummary) -> None:
+    out.print(f"inbox {summary.inbox} -> warehouse {summary.warehouse}", markup=False)
     if summary.files:
-        print(f"{len(summary.files)} new file(s):")
+        files = Table(title=f"{len(summary.files)} new file(s)", title_justify="left")
+        for column in ("file", "kind", "status", "read", "accepted", "rejected", "duplicate"):
+            files.add_column(column, justify="left" if column in "file kind status" else "right")
         for f in summary.files:
+            ok = f["status"] == FileStatus.OK
             counts = (
-                f"{f['rows_read']} read, {f['rows_accepted']} accepted, {f['rows_rejected']} "
-                f"rejected, {f['rows_duplicate']} duplicate(s)"
-                if f["status"] == FileStatus.OK
-                else f["message"] or ""
+                [str(f[k]) for k in ("rows_read", "rows_accepted", "rows_rejected")]
+                + [str(f["rows_duplicate"])]
+                if ok
+                else [f["message"] or "", "", "", ""]
             )
-            print(f"  {f['file_name']:<34} {f['kind'] or '?':<10} {f['status']:<12} {counts}")
+            files.add_row(f["file_name"], f["kind"] or "?", f["status"], *counts)
+        out.print(files)
     else:
-        print("no new files in the inbox (files already ingested are skipped)")
+        out.print("no new files in the inbox (files already ingested are skipped)")
     staged = ", ".join(f"{k} {n}" for k, n in summary.staging_rows.items())
-    print(f"staging rows: {staged}")
-    print(f"rows quarantined this run: {summary.quarantined_rows}")
+    out.print(f"staging rows: {staged}", markup=False)
+    out.print(f"rows quarantined this run: {summary.quarantined_rows}")
     if summary.objective is not None:
-        _print_plan(summary)
+        _print_plan(out, summary)
     if summary.message and summary.message != summary.error:
-        print(summary.message)
+        out.print(summary.message, markup=False)
 
 
-def _print_plan(s: RunSummary) -> None:
+def _pct(share: float | None, digits: int = 1) -> str:
+    return "n/a" if share is None else f"{100 * share:.{digits}f} %"
+
+
+def _print_plan(out: Console, s: RunSummary) -> None:
     assert s.objective is not None  # called only for runs with a plan
-    gap = "n/a" if s.gap is None else f"{100 * s.gap:.3f} %"
-    print(
+    out.print(
         f"allocation: {s.lines} lines, {s.units_allocated} units allocated, "
         f"{s.units_backordered} backordered ({s.solver}, {s.solver_status}, "
-        f"{s.allocation_seconds:.1f} s)"
+        f"{s.allocation_seconds:.1f} s)",
+        markup=False,
     )
-    print(
-        f"objective {s.objective:,.2f} (bound {s.best_bound or 0:,.2f}, gap {gap}); "
-        f"plan cost {s.plan_cost:,.2f}"
+    out.print(
+        f"filled: {_pct(s.fill_rate_units)} of units, {_pct(s.fill_rate_lines)} of lines, "
+        f"{_pct(s.fill_rate_orders)} of orders; on time: {_pct(s.on_time_rate)}",
+        markup=False,
     )
-    if s.baseline_objective and s.baseline_cost is not None:
-        saved = s.baseline_objective - s.objective
-        print(
+    requested = "" if s.requested_gap is None else f", requested {_pct(s.requested_gap, 3)}"
+    out.print(
+        f"objective {s.objective:,.2f} (bound {s.best_bound or 0:,.2f}, gap "
+        f"{_pct(s.gap, 3)}{requested}); plan cost {s.plan_cost:,.2f}",
+        markup=False,
+    )
+    if s.gap_missed:
+        out.print(
+            f"WARNING: the requested gap was not reached: the plan is proven within "
+            f"{_pct(s.gap, 3)} of the optimum, not {_pct(s.requested_gap, 3)}. The solve "
+            "stopped at its work or time limit; the plan is feasible and checked. Raise "
+            "time_limit_s (or use --preset month_end) to get closer.",
+            style="bold yellow",
+            markup=False,
+        )
+    if s.baseline_objective and s.baseline_cost is not None and s.savings is not None:
+        out.print(
             f"rule-based baseline: objective {s.baseline_objective:,.2f}, plan cost "
-            f"{s.baseline_cost:,.2f}; optimization saves {saved:,.2f} "
-            f"({100 * saved / s.baseline_objective:.1f} %)"
+            f"{s.baseline_cost:,.2f}; optimization saves {s.savings:,.2f} "
+            f"({s.savings_pct:.1f} %)",
+            markup=False,
+        )
+    if (
+        s.baseline_units_allocated is not None
+        and s.units_allocated is not None
+        and s.baseline_units_allocated > s.units_allocated
+    ):
+        out.print(
+            f"the baseline fills {s.baseline_units_allocated - s.units_allocated} more units "
+            f"at a higher total cost: {s.units_uneconomic} units are backordered as "
+            "uneconomic (filling them would cost more than their backorder penalty; "
+            "backorders.csv says what each would cost)",
+            markup=False,
         )
     fb = s.feedback
-    print(
+    out.print(
         f"{s.kind}: {s.units_open_before} open units planned, {s.units_instructed} instructed "
         f"({s.units_from_supply or 0} from supply on its way), {s.units_cancelled} cancelled, "
         f"{s.units_open_after} still open ({s.units_awaiting_supply or 0} awaiting supply); "
         "feedback applied: "
         f"{fb.get('shipped', 0)} shipped, {fb.get('rejected', 0)} rejected, "
-        f"{fb.get('cancelled', 0)} cancelled"
+        f"{fb.get('cancelled', 0)} cancelled",
+        markup=False,
     )
     if s.outbox:
-        print(f"outbox: {s.outbox} (instructions per node, backorders.csv, intake/, report)")
+        out.print(
+            f"outbox: {s.outbox} (instructions per node, backorders.csv, intake/)", markup=False
+        )
     else:
-        print("dry run: stored as a scenario (marts.scenario_comparison); nothing was published")
+        out.print(
+            "dry run: stored as a scenario (marts.scenario_comparison); nothing was published"
+        )
+    if s.report:
+        out.print(f"report: {s.report} (one page, opens offline in a browser)", markup=False)

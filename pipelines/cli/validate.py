@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from contracts.intake import BatchReport, validate_paths
+from contracts.kinds import KINDS
 from contracts.messages import collapse_missing_columns, cut, problem_lines
+from contracts.tables import STAGING_SCHEMAS
+
+HELP = """Check partner files against the contract; loads nothing into the warehouse.
+
+Each file's kind comes from its name (orders*.csv, stock*.parquet, ...). Files are CSV
+(comma-separated, UTF-8, one header row) or Parquet. Every problem is printed as
+`file: row N: column: rule: message`; nothing is written anywhere.
+"""
+EPILOG = (
+    "Kinds and their file names: "
+    + ", ".join(f"{kind}*" for kind in KINDS)
+    + " (.csv or .parquet; the name's prefix picks the kind). Columns per kind: "
+    + "; ".join(f"{kind}: {', '.join(STAGING_SCHEMAS[kind])}" for kind in KINDS)
+    + ". The whole contract, column by column: docs/partner_contract.md (or `omniroute "
+    "contract`).\n\n"
+    "Exit codes: 0 every file clean, 1 some row rejected (the rest would load), 2 some file "
+    "unreadable (wrong format, encoding or header) or not a partner file."
+)
 
 
-def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(
-        "validate", help="check partner files against the contract (loads nothing)"
-    )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=handle)
-
-
-def handle(args: argparse.Namespace) -> int:
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Partner files to check.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (files, problems, exit_code).")
+    ] = False,
+) -> int:
     """Exit 0 clean, 1 some row rejected, 2 some file unreadable."""
-    report = validate_paths(args.files)
-    if args.json:
+    report = validate_paths(files)
+    if as_json:
         print(json.dumps(validation_json(report), indent=2))
     else:
         print("\n".join(validation_lines(report)))
