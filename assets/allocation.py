@@ -7,13 +7,14 @@ import dagster as dg
 import polars as pl
 
 from assets.config import AllocationConfig
+from assets.metadata import money, percent, seconds, table
 from assets.resources import WarehouseResource
 from contracts.vocabulary import PlanMethod, RunKind
 from optimizers.plan.check import audit_plan
+from optimizers.settings import AllocationSettings
 from optimizers.types import AllocationResult
 from orderbook.run import Intake, Wave, run_wave
 from orderbook.state import identity_breaks
-from reporting.markdown import markdown_table
 from warehouse.book import (
     PlanRows,
     Publication,
@@ -44,38 +45,43 @@ def terms_frame(plans: dict[str, AllocationResult]) -> pl.DataFrame:
     )
 
 
-def _metadata(wave: Wave, kind: str) -> dict[str, Any]:
+def _metadata(wave: Wave, kind: str, settings: AllocationSettings) -> dict[str, Any]:
+    """Headline first: fill, gap against the requested gap, savings; then the wave's flow."""
     plan, baseline = wave.plan, wave.plan.baseline
     assert baseline is not None  # allocate always attaches the rule-based plan
     stats = plan.stats
     savings = baseline.stats.objective - stats.objective
     figures = wave.figures()
+    allocated = int(plan.objective_terms.get("units_allocated", 0))
+    backordered = int(plan.objective_terms.get("units_backordered", 0))
+    planned = allocated + backordered
     return {
         "dagster/row_count": plan.allocations.height,
+        "fill_rate_units_pct": percent(allocated / planned if planned else None),
+        "gap_pct": percent(stats.gap, 3),
+        "requested_gap_pct": percent(settings.mip_gap, 3),
+        "savings_vs_baseline": money(savings),
+        "savings_pct": percent(savings / baseline.stats.objective)
+        if baseline.stats.objective
+        else None,
+        "units_allocated": allocated,
+        "units_backordered": backordered,
+        "baseline_units_allocated": int(baseline.objective_terms.get("units_allocated", 0)),
+        "objective": money(stats.objective),
+        "best_bound": money(stats.best_bound),
+        "plan_cost": money(plan.plan_cost),
+        "baseline_objective": money(baseline.stats.objective),
+        "baseline_plan_cost": money(baseline.plan_cost),
         "kind": kind,
+        "status": stats.status,
+        "solver": stats.solver,
+        "allocation_seconds": seconds(stats.seconds),
+        "fell_back_to_baseline": stats.fell_back,
         "lines_planned": wave.inputs.inputs.orders.height,
         **{k: v for k, v in figures.items() if k != "feedback"},
         **{f"feedback_{k}": v for k, v in figures["feedback"].items()},
-        "status": stats.status,
-        "solver": stats.solver,
-        "objective": stats.objective,
-        "best_bound": stats.best_bound,
-        "gap": stats.gap,
-        "plan_cost": plan.plan_cost,
-        "baseline_objective": baseline.stats.objective,
-        "baseline_plan_cost": baseline.plan_cost,
-        "savings_vs_baseline": savings,
-        "savings_pct": 100 * savings / baseline.stats.objective
-        if baseline.stats.objective
-        else 0.0,
-        "units_allocated": int(plan.objective_terms.get("units_allocated", 0)),
-        "units_backordered": int(plan.objective_terms.get("units_backordered", 0)),
-        "allocation_seconds": stats.seconds,
-        "fell_back_to_baseline": stats.fell_back,
         "message": stats.message,
-        "objective_terms": dg.MetadataValue.md(
-            markdown_table(terms_frame({"optimizer": plan, "baseline": baseline}))
-        ),
+        "objective_terms": table(terms_frame({"optimizer": plan, "baseline": baseline})),
     }
 
 
@@ -163,7 +169,9 @@ def allocation_plan(
             store_scenario(con, run_id, wave.inputs.inventory, wave.inputs.inputs, plans)
     if wave.plan.stats.fell_back:
         context.log.warning(f"Solver returned no usable plan: {wave.plan.stats.message}")
-    yield dg.MaterializeResult(metadata=_metadata(wave, kind))
+    yield dg.MaterializeResult(
+        metadata={**_metadata(wave, kind, settings), "preset": config.preset}
+    )
     yield from _checks(wave, settings)
 
 
@@ -182,7 +190,11 @@ def _publication(wave: Wave, book_before) -> Publication:
     )
 
 
-def _checks(wave: Wave, settings):
+def _pct(share: float | None) -> str:
+    return "no proven bound" if share is None else f"{100 * share:.3f} %"
+
+
+def _checks(wave: Wave, settings: AllocationSettings):
     plan, baseline = wave.plan, wave.plan.baseline
     assert baseline is not None
     broken_lines = identity_breaks(wave.book)
@@ -191,7 +203,7 @@ def _checks(wave: Wave, settings):
         passed=broken_lines.is_empty(),
         metadata={
             "lines": wave.book.lines.height,
-            "broken": dg.MetadataValue.md(markdown_table(broken_lines)),
+            "broken": table(broken_lines),
         },
     )
     broken = audit_plan(wave.inputs.inputs, plan, settings)
@@ -204,11 +216,22 @@ def _checks(wave: Wave, settings):
     yield dg.AssetCheckResult(
         check_name=NOT_WORSE_THAN_BASELINE,
         passed=stats.objective <= baseline.stats.objective + 1e-6 * max(1.0, abs(savings)),
-        metadata={"objective": stats.objective, "baseline_objective": baseline.stats.objective},
+        metadata={
+            "objective": money(stats.objective),
+            "baseline_objective": money(baseline.stats.objective),
+        },
     )
     yield dg.AssetCheckResult(
         check_name=WITHIN_GAP,
         passed=stats.gap is not None and stats.gap <= settings.mip_gap + 1e-9,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"gap": stats.gap, "requested_gap": settings.mip_gap, "status": stats.status},
+        description=None
+        if stats.gap is not None and stats.gap <= settings.mip_gap + 1e-9
+        else f"Stopped at a gap of {_pct(stats.gap)} against the {_pct(settings.mip_gap)} "
+        "requested: the plan is feasible and checked; raise time_limit_s to get closer.",
+        metadata={
+            "gap_pct": percent(stats.gap, 3),
+            "requested_gap_pct": percent(settings.mip_gap, 3),
+            "status": stats.status,
+        },
     )

@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.metadata import table
 from assets.resources import InboxResource, WarehouseResource
-from reporting.markdown import markdown_table
 from warehouse.ingest import QUARANTINE_FOLDER, ingest_inbox
 
 FILES_READABLE = "inbox_files_readable"
@@ -60,8 +60,8 @@ def partner_files(
             "refused": scan.count("refused"),
             "still_being_written": len(scan.deferred),
             "rows_read": int(files["rows_read"].sum() or 0),
-            "files": dg.MetadataValue.md(markdown_table(files)),
-            "deferred_files": dg.MetadataValue.md(markdown_table(deferred)),
+            "files": table(files),
+            "deferred_files": table(deferred),
             "inbox": dg.MetadataValue.path(inbox.path),
         },
         check_results=[
@@ -69,7 +69,7 @@ def partner_files(
                 check_name=FILES_READABLE,
                 passed=troubled.is_empty(),
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"files": dg.MetadataValue.md(markdown_table(troubled))},
+                metadata={"files": table(troubled)},
             )
         ],
     )

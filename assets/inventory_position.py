@@ -4,9 +4,9 @@ demand stand after the wave, and how full each node's days are."""
 import dagster as dg
 import polars as pl
 
+from assets.metadata import table
 from assets.resources import WarehouseResource
 from orderbook.position import position_breaks
-from reporting.markdown import markdown_table
 from warehouse.plans import plan_run_id
 from warehouse.position import compute_position, store_position
 
@@ -42,16 +42,14 @@ def inventory_position(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": position.height,
-            "totals": dg.MetadataValue.md(markdown_table(totals)),
-            "busiest_node_days": dg.MetadataValue.md(
-                markdown_table(
-                    days.sort("unit_utilization", descending=True, nulls_last=True), limit=10
-                )
+            "totals": table(totals),
+            "busiest_node_days": table(
+                days.sort("unit_utilization", descending=True, nulls_last=True), limit=10
             ),
         }
     )
     yield dg.AssetCheckResult(
         check_name=POSITION_RECONCILES,
         passed=broken.is_empty(),
-        metadata={"rows": position.height, "broken": dg.MetadataValue.md(markdown_table(broken))},
+        metadata={"rows": position.height, "broken": table(broken)},
     )

@@ -11,10 +11,10 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.metadata import table
 from assets.resources import WarehouseResource
 from contracts.tables import STAGING_SCHEMAS
 from contracts.validation import staging_violations
-from reporting.markdown import markdown_table
 from warehouse.ingest import StageOutcome, ledger_discrepancies, stage_kind
 from warehouse.staging import load_staging
 
@@ -67,14 +67,12 @@ def _staging_asset(kind: str, deps: list[str]) -> dg.AssetsDefinition:
                 dg.AssetCheckResult(
                     check_name=LEDGER_RECONCILES,
                     passed=discrepancies.is_empty(),
-                    metadata={
-                        "unbalanced_files": dg.MetadataValue.md(markdown_table(discrepancies))
-                    },
+                    metadata={"unbalanced_files": table(discrepancies)},
                 ),
                 dg.AssetCheckResult(
                     check_name=STAGING_CONFORMS,
                     passed=violations.is_empty(),
-                    metadata={"violations": dg.MetadataValue.md(markdown_table(violations))},
+                    metadata={"violations": table(violations)},
                 ),
             ],
         )
@@ -106,11 +104,9 @@ def _metadata(kind: str, outcome: StageOutcome) -> dict[str, Any]:
         "rows_rejected": outcome.total("rows_rejected"),
         "rows_duplicate": outcome.total("duplicates"),
         "rows_amended": outcome.total("amended"),
-        "files": dg.MetadataValue.md(markdown_table(files)),
-        "rejects": dg.MetadataValue.md(
-            markdown_table(problems if problems is not None else pl.DataFrame(), limit=20)
-        ),
-        "rules_broken": dg.MetadataValue.md(markdown_table(rules)),
+        "files": table(files),
+        "rejects": table(problems if problems is not None else pl.DataFrame(), limit=20),
+        "rules_broken": table(rules),
         "dagster/column_schema": dg.TableSchema(
             columns=[dg.TableColumn(n, str(t)) for n, t in STAGING_SCHEMAS[kind].items()]
         ),

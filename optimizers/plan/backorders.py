@@ -166,7 +166,7 @@ def backorders_frame(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.
     )
     out = pl.concat([none.with_columns(pl.col("quantity").cast(pl.Int64)), melted])
     return (
-        awaiting_supply(c, out.filter(pl.col("quantity") > 0))
+        priced_uneconomic(c, status, awaiting_supply(c, out.filter(pl.col("quantity") > 0)))
         .with_columns(
             _r=pl.col("reason").replace_strict(
                 {r.value: i for i, r in enumerate(SORT_ORDER)},
@@ -176,6 +176,51 @@ def backorders_frame(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.
         )
         .sort("order_id", "line_no", "_r")
         .select(list(BACKORDER_SCHEMA))
+    )
+
+
+def priced_uneconomic(c: Candidates, status: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``uneconomic`` rows get what filling those units would have cost and the backorder
+    penalty it lost to: the planner's "why not filled", in numbers. The units go to the nodes
+    that could still take them, cheapest per unit first, each as much as it can (its fixed
+    parcel and handling counted once, if no parcel of the order is open there yet);
+    ``cheapest_node_id`` is the first of them."""
+    reason = pl.col("reason") == Reason.UNECONOMIC
+    options = status.filter(pl.col("blocker") == Reason.UNECONOMIC).select(
+        "line_idx",
+        "node_idx",
+        "unit_obj",
+        "avail",
+        fixed=pl.col("marginal") - pl.col("quantity") * pl.col("unit_obj"),
+    )
+    taken = pl.min_horizontal("avail", (pl.col("units") - pl.col("before")).clip(lower_bound=0))
+    filled = (
+        rows.filter(reason)
+        .select("line_idx", units="quantity")
+        .join(options, on="line_idx")
+        .with_columns(per_unit=pl.col("unit_obj") + pl.col("fixed") / pl.col("avail"))
+        .sort("line_idx", "per_unit", "node_idx")
+        .with_columns(before=pl.col("avail").cum_sum().over("line_idx") - pl.col("avail"))
+        .with_columns(taken=taken)
+        .filter(pl.col("taken") > 0)
+        .join(c.nodes.select("node_idx", "node_id"), on="node_idx")
+        .group_by("line_idx", maintain_order=True)
+        .agg(
+            cheapest_node_id=pl.col("node_id").first(),
+            fill_cost=(pl.col("fixed") + pl.col("taken") * pl.col("unit_obj")).sum().round(2),
+        )
+    )
+    price = c.lines.select("line_idx", "unit_price")
+    return (
+        rows.join(price, on="line_idx", how="left")
+        .join(filled, on="line_idx", how="left")
+        .with_columns(
+            cheapest_node_id=pl.when(reason).then("cheapest_node_id"),
+            fill_cost=pl.when(reason).then("fill_cost"),
+            penalty=pl.when(reason).then(
+                (pl.col("quantity") * pl.col("unit_price") * c.settings.backorder_penalty).round(2)
+            ),
+        )
     )
 
 

@@ -49,7 +49,8 @@ def _chosen(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.DataFrame
         .agg(
             node_idx=pl.col("node_idx").first(),
             node_id=pl.col("node_id").first(),
-            nodes_used=pl.col("node_idx").n_unique(),
+            nodes_used=pl.col("node_id").n_unique(),  # a node's supply source is that node
+            shipments=pl.col("node_idx").n_unique(),
             used_nodes=pl.col("node_idx"),
             chosen_cost=pl.col("total").sum(),
             chosen_parcel_cost=pl.col("parcel_cost").sum(),
@@ -62,19 +63,23 @@ def _chosen(c: Candidates, rows: pl.DataFrame, state: PlanState) -> pl.DataFrame
 
 
 def _alternatives(c: Candidates, state: PlanState, chosen: pl.DataFrame) -> pl.DataFrame:
-    """Per line: the cheapest node it does not use, at the end state, and what stops it."""
+    """Per line: the cheapest node it does not use, at the end state, and what stops it (the
+    supply sources of a node it uses are that node, not alternatives to it)."""
     status = candidate_status(c, state, c.lines.select("line_idx"))
+    names = c.nodes.select("node_idx", "node_id")
     used = (
         chosen.select("line_idx", "used_nodes")
         .explode("used_nodes")
         .rename({"used_nodes": "node_idx"})
+        .join(names, on="node_idx")
+        .select("line_idx", "node_id")
     )
     return (
-        status.join(used, on=["line_idx", "node_idx"], how="anti")
+        status.join(names, on="node_idx")
+        .join(used, on=["line_idx", "node_id"], how="anti")
         .sort("line_idx", "marginal", "rank")
         .group_by("line_idx", maintain_order=True)
         .first()
-        .join(c.nodes.select("node_idx", "node_id"), on="node_idx")
         .select(
             "line_idx",
             alternative_node_id="node_id",
@@ -144,6 +149,10 @@ def _filled_sentence() -> pl.Expr:
     split = (
         pl.when(pl.col("nodes_used") > 1)
         .then(pl.format(" Split across {} nodes.", "nodes_used"))
+        .when(pl.col("shipments") > 1)
+        .then(
+            pl.format(" Ships in {} parts: stock on hand now, the rest from supply.", "shipments")
+        )
         .otherwise(pl.lit(""))
     )
     waits = (
@@ -156,7 +165,25 @@ def _filled_sentence() -> pl.Expr:
         .then(pl.format(" {} {} backordered: {}.", "backordered", _units(), _reason_text()))
         .otherwise(pl.lit(""))
     )
-    return pl.concat_str([filled_text, waits, split, partial])
+    return pl.concat_str([filled_text, waits, split, partial, _uneconomic_price()])
+
+
+def _uneconomic_price() -> pl.Expr:
+    """What filling the uneconomic units would have cost, against their penalty."""
+    return (
+        pl.when(pl.col("uneconomic_fill").is_not_null())
+        .then(
+            pl.format(
+                " Filling its {} uneconomic unit(s), cheapest first at {}, would cost {} "
+                "against a penalty of {}.",
+                "uneconomic_units",
+                "uneconomic_node",
+                _money("uneconomic_fill"),
+                _money("uneconomic_penalty"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
 
 
 def _units() -> pl.Expr:
@@ -175,6 +202,7 @@ def _unfilled_sentence(backorder_penalty: float) -> pl.Expr:
     priced = (
         pl.col("binding").is_in(values(Reason.UNECONOMIC, Reason.SPLIT_LIMIT))
         & pl.col("alternative_node_id").is_not_null()
+        & pl.col("uneconomic_fill").is_null()  # the backorder's own figures say it better
     )
     return pl.concat_str(
         [
@@ -188,7 +216,7 @@ def _unfilled_sentence(backorder_penalty: float) -> pl.Expr:
                     penalty.cast(pl.String),
                 )
             )
-            .otherwise(pl.lit("")),
+            .otherwise(_uneconomic_price()),
         ]
     )
 
@@ -198,8 +226,14 @@ def explanations_frame(
 ) -> pl.DataFrame:
     """One row per line (``contracts.results.EXPLANATION_SCHEMA``)."""
     chosen = _chosen(c, rows, state)
+    uneconomic = pl.col("reason") == Reason.UNECONOMIC
     bo = backorders.group_by("order_id", "line_no", maintain_order=True).agg(
-        backordered=pl.col("quantity").sum(), bo_reason=pl.col("reason").first()
+        backordered=pl.col("quantity").sum(),
+        bo_reason=pl.col("reason").first(),
+        uneconomic_units=pl.col("quantity").filter(uneconomic).sum(),
+        uneconomic_node=pl.col("cheapest_node_id").filter(uneconomic).first(),
+        uneconomic_fill=pl.col("fill_cost").filter(uneconomic).first(),
+        uneconomic_penalty=pl.col("penalty").filter(uneconomic).first(),
     )
     lines = (
         c.lines.select("line_idx", "order_id", "line_no", "sku", "quantity", "unit_price")

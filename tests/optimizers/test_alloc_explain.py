@@ -65,7 +65,7 @@ def test_uneconomic_backorder_is_explained_against_the_penalty():
     r = allocate(inputs, EXACT)
     e = explain(r)
     assert e["node_id"] is None and e["binding"] == "uneconomic"
-    assert "penalty of 3.0" in e["explanation"] and "A would cost 5.0" in e["explanation"]
+    assert "cheapest first at A, would cost 5.0 against a penalty of 3.0" in e["explanation"]
 
 
 def test_partial_backorders_split_by_reason():
@@ -100,3 +100,32 @@ def test_baseline_explains_its_rule():
     assert set(r.explanations["binding"]) == {"cheapest"}  # A consolidates: 4.0 each
     assert set(r.baseline.explanations["binding"]) == {"cheapest"}
     assert r.baseline.stats.method == "baseline"
+
+
+def test_every_uneconomic_backorder_carries_its_fill_cost_against_its_penalty():
+    """The unfilled line and the unfilled part of a split line both say it in numbers."""
+    whole = allocate(
+        make_inputs([node("A", 1.0)], [line("O1", 1, "X", price=3.0)], {("A", "X"): 1}), EXACT
+    )
+    row = whole.backorders.row(0, named=True)
+    assert (row["reason"], row["cheapest_node_id"]) == ("uneconomic", "A")
+    assert row["fill_cost"] == 5.0 and row["penalty"] == 3.0 > 0
+    # 2 units wanted at 10.0: A has 1 (cheap), B the other at a handling cost above its price.
+    part = allocate(
+        make_inputs(
+            [node("A", 1.0), node("B", 2.0, h_order=30.0)],
+            [line("O1", 1, "X", qty=2, price=10.0)],
+            {("A", "X"): 1, ("B", "X"): 5},
+        ),
+        EXACT,
+    )
+    assert reasons(part) == {("O1", 1): {"uneconomic": 1}}
+    row = part.backorders.row(0, named=True)
+    assert row["cheapest_node_id"] == "B" and row["penalty"] == 10.0
+    assert row["fill_cost"] > row["penalty"]
+    e = explain(part)
+    assert e["node_id"] == "A"
+    assert (
+        f"Filling its 1 uneconomic unit(s), cheapest first at B, would cost {row['fill_cost']} "
+        "against a penalty of 10.0." in e["explanation"]
+    )

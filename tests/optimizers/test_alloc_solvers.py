@@ -203,7 +203,8 @@ def test_frames_have_the_documented_columns(highs_plan):
         "channel",
     ]
     assert r.backorders.columns == [
-        "order_id", "line_no", "sku", "quantity", "reason", "expected_at"
+        "order_id", "line_no", "sku", "quantity", "reason", "expected_at", "cheapest_node_id",
+        "fill_cost", "penalty",
     ]  # fmt: skip
     assert r.parcels.columns[:8] == [
         "parcel_id",
