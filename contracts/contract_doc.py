@@ -13,7 +13,14 @@ from __future__ import annotations
 import polars as pl
 
 from contracts.csv_records import MAX_RECORD_LINES
-from contracts.fields import CONTRACT, ID_PATTERN, MAX_TEXT, SHIP_TO_FIELDS, Field, bound_text
+from contracts.fields import (
+    CONTRACT,
+    ID_PATTERN,
+    MAX_TEXT,
+    SHIP_TO_FIELDS,
+    Field,
+    range_parts,
+)
 from contracts.hints import OTHER_DELIMITERS
 from contracts.inbox import DEFAULT_MAX_FILE_MB, DEFAULT_QUIET_SECONDS, IN_PROGRESS_SUFFIXES
 from contracts.kinds import FEEDBACK_KINDS, KINDS, PARTNER_FILE_SUFFIXES, REFERENCE_KINDS
@@ -185,16 +192,7 @@ def _range(f: Field) -> str:
     """A field's range or allowed values, as partners read them."""
     if f.values:
         return ", ".join(f"`{v}`" for v in f.values)
-    parts = []
-    if f.min is not None:
-        parts.append(f"{'≥' if f.min_inclusive else '>'} {bound_text(f.min)}")
-    if f.max is not None:
-        parts.append(f"≤ {bound_text(f.max)}")
-    if f.type == "id":
-        parts.append("id format")
-    if f.type in ("text", "email"):
-        parts.append(f"at most {MAX_TEXT:,} characters")
-    return ", ".join(parts)
+    return ", ".join(range_parts(f))
 
 
 def _default(f: Field) -> str:

@@ -400,6 +400,22 @@ def bound_text(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
+def range_parts(f: Field) -> list[str]:
+    """A field's bounds and format rules in words (``≥ 0``, ``≤ 1,000,000``, ``id format``);
+    its allowed values are ``f.values``. The partner contract and the warehouse's column
+    comments both state a field's range with these words."""
+    parts = []
+    if f.min is not None:
+        parts.append(f"{'≥' if f.min_inclusive else '>'} {bound_text(f.min)}")
+    if f.max is not None:
+        parts.append(f"≤ {bound_text(f.max)}")
+    if f.type == "id":
+        parts.append("id format")
+    if f.type in ("text", "email"):
+        parts.append(f"at most {MAX_TEXT:,} characters")
+    return parts
+
+
 def upper_bounds_markdown() -> str:
     """The contract's plausible upper bounds as the README's table (a test keeps them equal)."""
     rows: dict[tuple[str, float], list[str]] = {}

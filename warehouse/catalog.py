@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from contracts.fields import CONTRACT, Field, bound_text
+from contracts.fields import CONTRACT, Field, range_parts
 from contracts.kinds import KINDS
 from contracts.vocabulary import (
     BackorderReason,
@@ -449,12 +449,10 @@ OVERRIDES: dict[str, dict[str, str]] = {
 
 def _field_text(field: Field) -> str:
     """The contract field's meaning (its description, else the glossary's) and its rules."""
-    meaning = getattr(field, "description", "") or GLOSSARY.get(field.name, "")
+    meaning = field.description or GLOSSARY.get(field.name, "")
     if not meaning:
         return ""
-    rules = [field.type, "required" if field.required else "optional"]
-    if field.min is not None and field.max is not None:
-        rules.append(f"{bound_text(field.min)} to {bound_text(field.max)}")
+    rules = [field.type, "required" if field.required else "optional", *range_parts(field)]
     if field.values:
         rules.append("/".join(field.values))
     return f"{meaning} ({', '.join(rules)})"
