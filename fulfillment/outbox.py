@@ -28,7 +28,7 @@ from contracts.faults import crash_point
 from contracts.results import BACKORDER_SCHEMA, INSTRUCTION_SCHEMA, INTAKE_SCHEMA
 from contracts.vocabulary import InstructionMethod, Mode
 from fulfillment.files import (
-    atomic_write_bytes,
+    atomic_write_text,
     csv_bytes,
     fsync_dir,
     fsync_tree,
@@ -271,7 +271,7 @@ def is_published(outbox: Path, run_id: str) -> bool:
 
 def point_latest(outbox: Path, run_id: str) -> None:
     """``outbox/LATEST`` names the newest published wave (written atomically)."""
-    atomic_write_bytes(outbox / LATEST, f"{run_id}\n".encode())
+    atomic_write_text(outbox / LATEST, f"{run_id}\n")
 
 
 def clear_partials(outbox: Path) -> list[str]:
@@ -309,9 +309,9 @@ def publish_report(outbox: Path, stem: str, markdown: str, html: str) -> ReportF
     """Write a run's report, each file atomically (temp file, fsync, rename): the Markdown
     first, the page last, so a page that is there is whole and has its Markdown beside it."""
     files = report_files(outbox, stem)
-    atomic_write_bytes(files.markdown, markdown.encode("utf-8"))
+    atomic_write_text(files.markdown, markdown)
     crash_point("report.before_page")
-    atomic_write_bytes(files.html, html.encode("utf-8"))
+    atomic_write_text(files.html, html)
     return files
 
 
@@ -321,7 +321,7 @@ def has_report(outbox: Path, stem: str) -> bool:
 
 def point_latest_report(outbox: Path, stem: str) -> None:
     """``outbox/reports/LATEST`` names the newest page (``<stem>.html``, written atomically)."""
-    atomic_write_bytes(outbox / REPORTS / LATEST, f"{stem}.html\n".encode())
+    atomic_write_text(outbox / REPORTS / LATEST, f"{stem}.html\n")
 
 
 def clear_report_temps(outbox: Path) -> int:
