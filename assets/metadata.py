@@ -9,6 +9,7 @@ becomes a ``dg.MetadataValue.table`` with its column schema.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -49,12 +50,21 @@ def _column_type(dtype: pl.DataType) -> str:
     return next((name for kind, name in _TYPES.items() if isinstance(dtype, kind)), "string")
 
 
-def table(frame: pl.DataFrame, digits: int = 2, limit: int = 50) -> dg.TableMetadataValue:
+def table(
+    frame: pl.DataFrame,
+    digits: int = 2,
+    limit: int = 50,
+    descriptions: Mapping[str, str] | None = None,
+) -> dg.TableMetadataValue:
     """The frame's first ``limit`` rows as a Dagster table with its column schema (floats
-    rounded to ``digits``)."""
+    rounded to ``digits``; ``descriptions`` per column, shown in the UI)."""
     shown = frame.head(limit).with_columns(pl.selectors.float().round(digits))
+    described = descriptions or {}
     schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, _column_type(dtype)) for name, dtype in shown.schema.items()]
+        columns=[
+            dg.TableColumn(name, _column_type(dtype), description=described.get(name))
+            for name, dtype in shown.schema.items()
+        ]
     )
     records = [dg.TableRecord(_plain(row)) for row in shown.iter_rows(named=True)]
     return dg.MetadataValue.table(records=records, schema=schema)

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.metadata import money, percent, rounded
+from assets.metadata import money, percent, rounded, table
 from assets.resources import OutboxResource, WarehouseResource
 from fulfillment.outbox import (
     ReportFiles,
@@ -31,20 +31,18 @@ from warehouse.plans import plan_run_id
 REPAIR_RUNS = 5  # earlier runs whose missing page a run writes again
 TOP_NODES = 20  # rows of the per-node table in the metadata
 
-NODE_SCHEMA = dg.TableSchema(
-    columns=[
-        dg.TableColumn("node_id", "string", description="node"),
-        dg.TableColumn("node_type", "string", description="dc or store"),
-        dg.TableColumn("units", "int", description="units instructed this run"),
-        dg.TableColumn("orders", "int", description="orders it serves this run"),
-        dg.TableColumn("cost", "float", description="parcel and handling cost (report currency)"),
-        dg.TableColumn("unit_utilization_pct", "float", description="ship units vs capacity, %"),
-        dg.TableColumn("order_utilization_pct", "float", description="ship orders vs capacity, %"),
-        dg.TableColumn("on_hand", "int", description="units on hand (newest snapshot)"),
-        dg.TableColumn("available_to_promise", "int", description="free to promise after it"),
-        dg.TableColumn("open_demand", "int", description="open units it could still serve"),
-    ]
-)
+NODE_DESCRIPTIONS = {
+    "node_id": "node",
+    "node_type": "dc or store",
+    "units": "units instructed this run",
+    "orders": "orders it serves this run",
+    "cost": "parcel and handling cost (report currency)",
+    "unit_utilization_pct": "ship units vs capacity, %",
+    "order_utilization_pct": "ship orders vs capacity, %",
+    "on_hand": "units on hand (newest snapshot)",
+    "available_to_promise": "free to promise after it",
+    "open_demand": "open units it could still serve",
+}
 
 
 @dg.asset(
@@ -118,9 +116,9 @@ def _benefit_figures(report: RenderedReport) -> dict[str, float]:
     }
 
 
-def _node_records(report: RenderedReport) -> list[dg.TableRecord]:
+def _node_table(report: RenderedReport) -> dg.TableMetadataValue:
     nodes = node_table(report.kpis.node_utilization, report.context).select(NODE_COLUMNS)
-    shown = nodes.head(TOP_NODES).select(
+    shown = nodes.select(
         "node_id",
         "node_type",
         "units",
@@ -132,7 +130,7 @@ def _node_records(report: RenderedReport) -> list[dg.TableRecord]:
         "available_to_promise",
         "open_demand",
     )
-    return [dg.TableRecord(row) for row in shown.iter_rows(named=True)]
+    return table(shown, limit=TOP_NODES, descriptions=NODE_DESCRIPTIONS)
 
 
 def _metadata(report: RenderedReport, files: ReportFiles, repaired: list[str]) -> dict[str, Any]:
@@ -145,7 +143,7 @@ def _metadata(report: RenderedReport, files: ReportFiles, repaired: list[str]) -
         "report_url": dg.MetadataValue.url(files.html.resolve().as_uri()),
         "report_markdown_file": dg.MetadataValue.path(str(files.markdown)),
         **_headline(report.kpis),
-        "nodes": dg.MetadataValue.table(_node_records(report), schema=NODE_SCHEMA),
+        "nodes": _node_table(report),
         "repaired_reports": ", ".join(repaired) or "none",
         "report": dg.MetadataValue.md(report.markdown),
     }
