@@ -17,7 +17,7 @@ from assets.config import AllocationConfig
 from pipelines.cli.progress import WaveProgress
 from pipelines.cli.summary import RunSummary, add_warehouse_figures, print_summary
 from pipelines.paths import PROJECT_ROOT, ProjectPaths
-from pipelines.presets import PRESETS, SettingsError, resolve_settings
+from pipelines.presets import ALLOCATION_STEP, PRESETS, SettingsError, resolve_settings
 from pipelines.runner import run_allocation_job, step_errors
 from pipelines.settings_file import load_settings_file
 from samples.generator import START
@@ -91,7 +91,7 @@ def run(
     if not paths.inbox.is_dir():
         return _fail(f"inbox folder {paths.inbox} does not exist", as_json)
     try:
-        settings = _settings(preset, config, set_ or [], dry_run)
+        settings, requested = _settings(preset, config, set_ or [], dry_run)
     except (OSError, ValueError) as error:
         return _fail(f"bad settings: {error}", as_json)
     if paths.inbox == SAMPLE_INBOX.resolve() and "wave_at" not in settings:
@@ -101,7 +101,6 @@ def run(
                 f"omniroute run: the bundled sample plans as of its day, {SAMPLE_WAVE_AT}",
                 file=sys.stderr,
             )
-    requested = AllocationConfig(**resolve_settings(settings)["allocation_plan"])
     level = log_level.value
     summary = RunSummary(
         run_id=None,
@@ -139,9 +138,9 @@ def run(
 
 def _settings(
     preset: str | None, config: Path | None, assignments: list[str], dry_run: bool
-) -> dict[str, Any]:
-    """The job's config from the preset, the file and the --set pairs; checked here, so a bad
-    value is exit 2 before Dagster starts."""
+) -> tuple[dict[str, Any], AllocationConfig]:
+    """The job's config from the preset, the file and the --set pairs, and the allocation
+    settings it resolves to; checked here, so a bad value is exit 2 before Dagster starts."""
     settings: dict[str, Any] = load_settings_file(config) if config else {}
     if preset is not None:
         settings["preset"] = preset
@@ -153,10 +152,10 @@ def _settings(
     if dry_run:
         settings["publish"] = False
     try:
-        resolve_settings(settings)
+        steps = resolve_settings(settings)
     except SettingsError as error:
         raise ValueError(str(error)) from None
-    return settings
+    return settings, AllocationConfig(**steps[ALLOCATION_STEP])
 
 
 def _read_figures(summary: RunSummary, paths: ProjectPaths, log_level: str, wait: bool) -> bool:
